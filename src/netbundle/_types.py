@@ -1,0 +1,13 @@
+"""Type aliases and NewTypes shared by the builder side."""
+
+from __future__ import annotations
+
+import os
+from typing import NewType
+
+StrPath = str | os.PathLike[str]
+
+#: A project or package name normalised with :func:`packaging.utils.canonicalize_name`.
+NormalizedName = NewType("NormalizedName", str)
+#: A lowercase hex sha256 digest (64 characters), without the ``sha256:`` prefix.
+Sha256 = NewType("Sha256", str)
