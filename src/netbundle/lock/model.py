@@ -6,11 +6,13 @@ These frozen dataclasses are the contract between the lock engine (``netbundle.l
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from netbundle._types import NormalizedName, Sha256
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from netbundle._types import NormalizedName, Sha256
 
 SourceType = Literal["legacy", "url", "file", "directory", "git"]
 SourcePriority = Literal["primary", "supplemental", "explicit", "default", "secondary"]

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 class NetbundleError(Exception):
     """An expected failure: the CLI shows its message (and hint) on one line each, without a traceback."""
 
-    exit_code = 1  # type: ClassVar[int]
+    exit_code: ClassVar[int] = 1
 
     def __init__(self, message: str, *, hint: Optional[str] = None) -> None:
         super().__init__(message)

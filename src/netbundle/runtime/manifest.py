@@ -158,7 +158,9 @@ class Manifest:
 def canonical_json(data: Any) -> bytes:
     """Canonical JSON bytes: sorted keys, no whitespace, UTF-8, a final newline; floats are refused."""
     _refuse_floats(data, "$")
-    return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )
 
 
 def _refuse_floats(value: Any, where: str) -> None:
@@ -188,7 +190,9 @@ def manifest_to_dict(manifest: Manifest) -> Dict[str, Any]:
             {"path": f.path, "size": f.size, "sha256": f.sha256, "kind": f.kind}
             for f in sorted(manifest.files, key=lambda f: f.path)
         ],
-        "packages": [_package_to_dict(p) for p in sorted(manifest.packages, key=lambda p: (p.name, p.version))],
+        "packages": [
+            _package_to_dict(p) for p in sorted(manifest.packages, key=lambda p: (p.name, p.version))
+        ],
         "project_artifacts": list(manifest.project_artifacts),
         "pip_wheel": manifest.pip_wheel,
         "sbom": manifest.sbom,
@@ -389,7 +393,9 @@ def _validate_files(data: Dict[str, Any], c: _Checker) -> Dict[str, str]:
         if path is None:
             continue
         if not is_safe_member_path(path):
-            c.problems.append("{}.path: unsafe or outside the format's directories ({!r})".format(where, path))
+            c.problems.append(
+                "{}.path: unsafe or outside the format's directories ({!r})".format(where, path)
+            )
         elif path in paths:
             c.problems.append("{}.path: duplicate {!r}".format(where, path))
         paths[path] = kind or ""
@@ -428,7 +434,9 @@ def _validate_targets(data: Dict[str, Any], c: _Checker, paths: Dict[str, str], 
     return names
 
 
-def _validate_packages(data: Dict[str, Any], c: _Checker, paths: Dict[str, str], targets: Any, groups: Any) -> None:
+def _validate_packages(
+    data: Dict[str, Any], c: _Checker, paths: Dict[str, str], targets: Any, groups: Any
+) -> None:
     for index, entry in enumerate(c.get(data, "packages", list, "$") or []):
         where = "$.packages[{}]".format(index)
         c.match(c.get(entry, "name", str, where), _NAME, where + ".name", "a normalised name")
@@ -462,7 +470,12 @@ def _validate_origin(origin: Any, c: _Checker, where: str) -> None:
     build = c.get(origin, "build", dict, where, optional=True)
     if build is not None:
         c.get(build, "input_filename", str, where + ".build")
-        c.match(c.get(build, "input_sha256", str, where + ".build"), _SHA256, where + ".build.input_sha256", "a sha256")
+        c.match(
+            c.get(build, "input_sha256", str, where + ".build"),
+            _SHA256,
+            where + ".build.input_sha256",
+            "a sha256",
+        )
         c.get(build, "backend", str, where + ".build")
 
 
