@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netbundle.cli.export import export
+
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = []
+COMMANDS: list[click.Command] = [export]

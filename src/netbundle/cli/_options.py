@@ -1,0 +1,57 @@
+"""Options shared by several builder commands (defined once, as pip-tools does)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from netbundle.lock.groups import GroupSelection
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def project_option(func: F) -> F:
+    """``-P/--project DIR``: the Poetry project (default: the current directory, like Poetry)."""
+    return click.option(
+        "-P",
+        "--project",
+        "project_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(),
+        show_default="current directory",
+        help="The Poetry project directory (holding pyproject.toml and poetry.lock).",
+    )(func)
+
+
+def selection_options(func: F) -> F:
+    """The group/extra selection flags of ``poetry export``."""
+    options = [
+        click.option("--with", "with_groups", multiple=True, metavar="GROUPS", help="Add (optional) groups."),
+        click.option(
+            "--without", "without_groups", multiple=True, metavar="GROUPS", help="Leave groups out."
+        ),
+        click.option("--only", "only_groups", multiple=True, metavar="GROUPS", help="Only these groups."),
+        click.option("--all-groups", is_flag=True, help="Every group, optional ones too."),
+        click.option(
+            "-E", "--extras", "extras", multiple=True, metavar="EXTRAS", help="Root extras to include."
+        ),
+        click.option("--all-extras", is_flag=True, help="Every root extra."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def group_selection(params: dict[str, Any]) -> GroupSelection:
+    """Build a GroupSelection from the click parameters of :func:`selection_options`."""
+    return GroupSelection(
+        with_groups=tuple(params.pop("with_groups")),
+        without_groups=tuple(params.pop("without_groups")),
+        only_groups=tuple(params.pop("only_groups")),
+        all_groups=params.pop("all_groups"),
+        extras=tuple(params.pop("extras")),
+        all_extras=params.pop("all_extras"),
+    )

@@ -1,0 +1,81 @@
+"""``netbundle export``: hash-pinned requirement files from pyproject.toml + poetry.lock, without Poetry."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from netbundle.cli._options import group_selection, project_option, selection_options
+from netbundle.errors import UsageError
+from netbundle.lock.export import ExportOptions, has_credentials, render_requirements
+from netbundle.lock.files import write_text_atomic
+from netbundle.lock.groups import select_packages
+from netbundle.lock.project import load_project
+
+_log = logging.getLogger(__name__)
+
+EPILOG = """
+Examples:
+
+\b
+  netbundle export -o requirements.txt                 # main group, like `poetry export --with-hashes`
+  netbundle export --with junos,cisco -E yaml -o req.txt
+  netbundle export -f constraints.txt --only test
+"""
+
+
+@click.command(epilog=EPILOG)
+@project_option
+@selection_options
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["requirements.txt", "constraints.txt"]),
+    default="requirements.txt",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+)
+@click.option("--without-hashes", is_flag=True, help="Leave out the --hash options.")
+@click.option("--without-urls", is_flag=True, help="Leave out the index lines.")
+@click.option("--with-credentials", is_flag=True, hidden=True)
+def export(project_dir: Path, fmt: str, output: Path | None, **params: Any) -> None:
+    """Export the locked requirements of the selected groups and extras.
+
+    The packages, versions and hashes are those `poetry export --with-hashes` selects for the same lock and
+    flags. Credentials are never written.
+    """
+    if params.pop("with_credentials"):
+        raise UsageError(
+            "--with-credentials is refused: netbundle never writes credentials into an export",
+            hint="give them at run time as POETRY_HTTP_BASIC_<SOURCE>_USERNAME / _PASSWORD",
+        )
+    options = ExportOptions(
+        format=fmt,  # type: ignore[arg-type]
+        with_hashes=not params.pop("without_hashes"),
+        with_urls=not params.pop("without_urls"),
+    )
+    loaded = load_project(project_dir)
+    selected = select_packages(loaded.pyproject, loaded.lock, group_selection(params))
+    _warn_credentials(loaded.pyproject.sources, [s.package.source.url for s in selected if s.package.source])
+    text = render_requirements(
+        selected, sources=loaded.pyproject.sources, project_root=loaded.root, options=options
+    )
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+        _log.info("wrote %s (%d packages)", output, len(selected))
+
+
+def _warn_credentials(sources: Any, urls: list[str]) -> None:
+    for url in [s.url for s in sources] + urls:
+        if has_credentials(url):
+            _log.warning("a source URL carries credentials; they are left out of the export")
+            return
