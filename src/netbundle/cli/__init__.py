@@ -51,15 +51,17 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
 
 
-def _register() -> None:
-    """Attach the subcommands (each lives in its own module)."""
-    from netbundle.cli import commands
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="netbundle")
 
-    for command in commands.COMMANDS:
+
+def _register() -> None:
+    """Attach the subcommands (each lives in its own module; the list is netbundle.cli.commands.COMMANDS)."""
+    from netbundle.cli.commands import COMMANDS
+
+    for command in COMMANDS:
         cli.add_command(command)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    _register()
-    cli(prog_name="netbundle")
+_register()

@@ -142,6 +142,9 @@ def _poetry_requirements(table: Mapping[str, object]) -> list[RootRequirement]:
 
 def _poetry_requirement(name: str, spec: Mapping[str, object]) -> RootRequirement:
     marker = str(spec["markers"]) if spec.get("markers") else None
+    if spec.get("platform"):
+        platform = f'sys_platform == "{spec["platform"]}"'
+        marker = f"({marker}) and {platform}" if marker else platform
     if spec.get("python"):
         from netbundle.lock import markers as m
 

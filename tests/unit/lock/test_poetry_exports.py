@@ -1,0 +1,55 @@
+"""Golden tests: `netbundle export` selects what real `poetry export` selected, in every environment.
+
+Each fixture directory holds a project, its poetry.lock and `exports/NAME.txt` made by real Poetry with the
+command in `exports/NAME.txt.cmd` (see scripts/regen-lock-fixtures and ../shared/fixtures/poetry-locks/README.md).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.support.requirements import differences, logical_lines
+
+from netbundle.cli import cli
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURE_ROOTS = [REPO.parent / "shared" / "fixtures" / "poetry-locks", REPO / "tests" / "data" / "locks"]
+
+
+def _cases() -> list[tuple[Path, Path]]:
+    cases = []
+    for root in FIXTURE_ROOTS:
+        for cmd in sorted(root.glob("*/exports/*.txt.cmd")):
+            cases.append((cmd.parent.parent, cmd))
+        # exports without a .cmd file are named after their flags (p7: main.txt, with-proxy.txt)
+        for txt in sorted(root.glob("*/exports/*.txt")):
+            if not txt.with_name(txt.name + ".cmd").exists() and not txt.name.startswith("ref_"):
+                cases.append((txt.parent.parent, txt))
+    return cases
+
+
+def _netbundle_args(case: Path) -> list[str]:
+    if case.name.endswith(".cmd"):
+        words = shlex.split(case.read_text().lstrip("#").strip())
+        assert words[:2] == ["poetry", "export"], words
+        return words[2:]
+    flags = {"main.txt": [], "with-proxy.txt": ["--with", "proxy"]}
+    return [*flags[case.name], "--without-hashes"]
+
+
+CASES = _cases()
+
+
+@pytest.mark.parametrize(("project", "case"), CASES, ids=[f"{p.name}/{c.name}" for p, c in CASES])
+def test_export_selects_what_poetry_selects(project: Path, case: Path) -> None:
+    args = _netbundle_args(case)
+    if "pylock.toml" in args:
+        pytest.skip("pylock.toml exports are compared in test_pylock.py")
+    expected = case.with_name(case.name.removesuffix(".cmd")).read_text()
+    result = CliRunner().invoke(cli, ["export", "-P", str(project), *args])
+    assert result.exit_code == 0, result.output
+    assert differences(expected, result.stdout) == []
+    assert len(logical_lines(result.stdout)) > 0
