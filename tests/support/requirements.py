@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 Selection = dict[str, tuple[str, frozenset[str]]]
 
 _LINE = re.compile(
-    r"^(?P<name>[A-Za-z0-9._-]+)\s*(?:==\s*(?P<version>[^\s;]+)|@\s*(?P<url>[^\s;]+))?\s*(?:;(?P<marker>.*))?$"
+    r"^(?P<name>[A-Za-z0-9._-]+)(?:\[[^\]]*\])?\s*(?:==\s*(?P<version>[^\s;]+)|@\s*(?P<url>[^\s;]+))?\s*(?:;(?P<marker>.*))?$"
 )
 
 
@@ -37,7 +37,9 @@ def selection(text: str, environment: Mapping[str, str]) -> Selection:
         hashes = frozenset(re.findall(r"--hash=(\S+)", line))
         spec = re.sub(r"\s*--hash=\S+", "", line).strip()
         if spec.startswith("-e "):
-            found[spec] = (spec, hashes)
+            target, _, marker = spec[3:].partition(";")
+            if not marker.strip() or Marker(marker.strip()).evaluate(dict(environment)):
+                found["-e " + target.strip()] = (target.strip(), hashes)
             continue
         match = _LINE.match(spec)
         assert match is not None, f"unparsed requirement line: {line!r}"

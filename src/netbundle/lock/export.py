@@ -100,7 +100,7 @@ def _line(item: SelectedPackage, project_root: Path, options: ExportOptions) -> 
         line = f"{package.name} @ {redact_url(source.url)}{marker}"
     elif source is not None and source.type in ("file", "directory"):
         uri = (project_root / source.url).resolve().as_uri()
-        line = f"-e {uri}" if package.develop else f"{package.name} @ {uri}{marker}"
+        line = f"-e {uri}{marker}" if package.develop else f"{package.name} @ {uri}{marker}"
     else:
         line = f"{package.name}=={package.version}{marker}"
     return line + _hashes(package) if options.with_hashes else line

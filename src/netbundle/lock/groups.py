@@ -149,7 +149,7 @@ def _walk(project: Project, lock: Lock, groups: frozenset[str], extras: frozense
     found: _Found = {}
     queue: list[tuple[LockedPackage, m.Node, tuple[str, ...], str]] = []
     for group in sorted(groups):
-        for req in _root_requirements(project, group, extras):
+        for req in _root_requirements(project, lock, group, extras):
             marker = m.apply_extras(m.parse(req.marker, where=f"{project.name} {req.name}"), extras)
             for package in _candidates(lock, req.name, req.constraint, where=f"group {group}"):
                 queue.append((package, marker, req.extras, group))
@@ -175,12 +175,23 @@ def _walk(project: Project, lock: Lock, groups: frozenset[str], extras: frozense
     return found
 
 
-def _root_requirements(project: Project, group: str, extras: frozenset[str]) -> list[RootRequirement]:
+def _root_requirements(
+    project: Project, lock: Lock, group: str, extras: frozenset[str]
+) -> list[RootRequirement]:
+    """The group's direct requirements; an optional one only when a selected extra enables it.
+
+    As poetry-plugin-export does for 2.0 locks, "optional" is the *locked* package's flag: a root extra's package
+    that the lock marks non-optional (another group needs it) is exported without the extra.
+    """
     reqs = list(project.groups[group].requirements)
     if group == MAIN_GROUP:
         enabled = {name for extra in extras for name in project.extras.get(extra, ())}
-        reqs = [r for r in reqs if not r.optional or r.name in enabled]
+        reqs = [r for r in reqs if not r.optional or r.name in enabled or not _locked_optional(lock, r.name)]
     return reqs
+
+
+def _locked_optional(lock: Lock, name: str) -> bool:
+    return all(p.optional for p in lock.find(name))
 
 
 def _children(
@@ -191,11 +202,14 @@ def _children(
         for extra in wanted_extras
         for item in package.extras.get(canonicalize_name(extra), ())
     }
+    requested = frozenset(canonicalize_name(e) for e in wanted_extras)
     children = []
     for dep in package.dependencies:
         if dep.optional and str(dep.name) not in enabled:
             continue
-        edge = m.all_of(marker, m.parse(dep.markers, where=f"{package.name} -> {dep.name}"))
+        # `extra == "x"` on a dependency refers to the extras requested on *this* package (httpx[socks]).
+        dep_marker = m.apply_extras(m.parse(dep.markers, where=f"{package.name} -> {dep.name}"), requested)
+        edge = m.all_of(marker, dep_marker)
         edge = m.all_of(edge, m.python_constraint(dep.python_versions))
         if edge is m.FALSE:
             continue

@@ -51,5 +51,38 @@ def test_export_selects_what_poetry_selects(project: Path, case: Path) -> None:
     expected = case.with_name(case.name.removesuffix(".cmd")).read_text()
     result = CliRunner().invoke(cli, ["export", "-P", str(project), *args])
     assert result.exit_code == 0, result.output
-    assert differences(expected, result.stdout) == []
-    assert len(logical_lines(result.stdout)) > 0
+    # path dependencies are rendered as file URIs of the project directory, which differs per checkout
+    actual = result.stdout.replace(project.resolve().as_uri(), "file:///@PROJECT@")
+    assert differences(expected, actual) == []
+    assert len(logical_lines(actual)) > 0
+
+
+SOURCES = REPO / "tests" / "data" / "locks" / "l21-sources"
+
+
+def test_credentials_never_appear_although_poetry_writes_them(caplog: pytest.LogCaptureFixture) -> None:
+    poetry_output = (SOURCES / "exports" / "main.txt").read_text()
+    assert "ci-secret" in poetry_output  # real Poetry leaks the inline credentials
+    result = CliRunner().invoke(cli, ["export", "-P", str(SOURCES)])
+    assert result.exit_code == 0, result.output
+    assert "ci-secret" not in result.output
+    assert "ci-user" not in result.output
+    assert "credentials" in caplog.text
+    assert "ci-secret" not in caplog.text
+
+
+def test_explicit_sources_are_not_turned_into_extra_index_urls() -> None:
+    result = CliRunner().invoke(cli, ["export", "-P", str(SOURCES)])
+    assert result.exit_code == 0, result.output
+    options = [line for line in result.stdout.splitlines() if line.startswith("--")]
+    assert options == ["--index-url https://pypi.mirror.example/simple"]
+    notes = [line for line in result.stdout.splitlines() if line.startswith("#")]
+    assert any("privpkg==2.0" in n and "'private'" in n for n in notes)
+    assert any("inlinepkg==3.0" in n and "'inline'" in n and "ci-secret" not in n for n in notes)
+    assert "privpkg==2.0" in result.stdout
+
+
+def test_with_credentials_is_refused_with_the_env_var_names() -> None:
+    result = CliRunner().invoke(cli, ["export", "-P", str(SOURCES), "--with-credentials"])
+    assert result.exit_code == 2
+    assert "POETRY_HTTP_BASIC_<SOURCE>_USERNAME" in result.output

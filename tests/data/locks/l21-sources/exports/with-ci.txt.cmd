@@ -1,0 +1,1 @@
+### poetry export -f requirements.txt --with ci
