@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ from netbundle.cli._options import group_selection, project_option, selection_op
 from netbundle.errors import UsageError
 from netbundle.lock.export import ExportOptions, has_credentials, render_requirements
 from netbundle.lock.files import write_text_atomic
-from netbundle.lock.groups import select_packages
+from netbundle.lock.groups import select_for_environment, select_packages
+from netbundle.lock.model import SelectedPackage
 from netbundle.lock.project import load_project
+from netbundle.targets import resolve_targets, targets_from_config
 
 _log = logging.getLogger(__name__)
 
@@ -24,6 +27,8 @@ Examples:
   netbundle export -o requirements.txt                 # main group, like `poetry export --with-hashes`
   netbundle export --with junos,cisco -E yaml -o req.txt
   netbundle export -f constraints.txt --only test
+  netbundle export --target rhel9-py39 -o rhel9.txt      # marker-free, for one configured target
+  netbundle export --target cp311-manylinux_2_28_x86_64 --target ee-arm -o locks/   # one file per target
 """
 
 
@@ -44,8 +49,18 @@ Examples:
 )
 @click.option("--without-hashes", is_flag=True, help="Leave out the --hash options.")
 @click.option("--without-urls", is_flag=True, help="Leave out the index lines.")
+@click.option(
+    "--target",
+    "target_names",
+    multiple=True,
+    metavar="TARGET",
+    help="Evaluate markers for this target (a [tool.netbundle.targets] name, or e.g. cp311-manylinux_2_28_x86_64)"
+    " and write marker-free output. With several targets, -o names a directory (one TARGET.txt each).",
+)
 @click.option("--with-credentials", is_flag=True, hidden=True)
-def export(project_dir: Path, fmt: str, output: Path | None, **params: Any) -> None:
+def export(
+    project_dir: Path, fmt: str, output: Path | None, target_names: tuple[str, ...], **params: Any
+) -> None:
     """Export the locked requirements of the selected groups and extras.
 
     The packages, versions and hashes are those `poetry export --with-hashes` selects for the same lock and
@@ -64,14 +79,30 @@ def export(project_dir: Path, fmt: str, output: Path | None, **params: Any) -> N
     loaded = load_project(project_dir)
     selected = select_packages(loaded.pyproject, loaded.lock, group_selection(params))
     _warn_credentials(loaded.pyproject.sources, [s.package.source.url for s in selected if s.package.source])
-    text = render_requirements(
-        selected, sources=loaded.pyproject.sources, project_root=loaded.root, options=options
-    )
+
+    def render(items: Sequence[SelectedPackage]) -> str:
+        return render_requirements(
+            items, sources=loaded.pyproject.sources, project_root=loaded.root, options=options
+        )
+
+    if not target_names:
+        _emit(output, render(selected))
+        return
+    targets = resolve_targets(target_names, targets_from_config(loaded.pyproject.netbundle.targets))
+    if len(targets) > 1 and (output is None or output.suffix):
+        raise UsageError("several --target values need -o DIR (one file per target)", hint="add -o locks/")
+    for target in targets:
+        items = select_for_environment(selected, target.marker_environment(), where=f"target {target.name}")
+        path = output / f"{target.name}.txt" if output is not None and len(targets) > 1 else output
+        _emit(path, render(items))
+
+
+def _emit(output: Path | None, text: str) -> None:
     if output is None:
         click.echo(text, nl=False)
     else:
         write_text_atomic(output, text)
-        _log.info("wrote %s (%d packages)", output, len(selected))
+        _log.info("wrote %s", output)
 
 
 def _warn_credentials(sources: Any, urls: list[str]) -> None:
