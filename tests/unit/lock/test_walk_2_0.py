@@ -115,7 +115,7 @@ def test_walk(requirements: list[str], python: str, platform: str, expected: dic
 
 def test_missing_dependency_is_named() -> None:
     broken = LOCK.replace('[[package]]\nname = "d"', '[[package]]\nname = "dd"')
-    with pytest.raises(LockError, match="a 1.0 needs d, which is not in the lock"):
+    with pytest.raises(LockError, match=r"a 1\.0 needs d, which is not in the lock"):
         select_packages(project(["a"]), parse_lock(broken), GroupSelection())  # type: ignore[arg-type]
 
 
