@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from netbundle.cli.export import export
+from netbundle.cli.fetch import fetch
 
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export]
+COMMANDS: list[click.Command] = [export, fetch]

@@ -1,0 +1,227 @@
+"""``fetch_wheelhouse``: lock engine + targets + plan + parallel fetch -> one wheelhouse per target + plan.json."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from netbundle.errors import NetworkError, UsageError
+from netbundle.fetch.cache import Cache, default_cache_dir
+from netbundle.fetch.http import Http, credentials_for, load_poetry_auth
+from netbundle.fetch.index import Index, SimpleIndex
+from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
+from netbundle.fetch.select import choose_all
+from netbundle.lock.export import redact_url
+from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
+from netbundle.lock.project import LoadedProject, load_project
+from netbundle.lock.pyproject import Source
+from netbundle.targets import Target, resolve_targets, targets_from_config
+
+DEFAULT_SOURCE = "default index"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FetchRequest:
+    project_dir: Path
+    output: Path
+    selection: GroupSelection = field(default_factory=GroupSelection)
+    targets: tuple[str, ...] = ()
+    index_url: str | None = None
+    cache_dir: Path | None = None
+    concurrency: int = 8
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WheelhouseResult:
+    output: Path
+    plan: FetchPlan
+    fetched: FetchResult
+    targets: tuple[Target, ...]
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "output": str(self.output),
+            "files": len(self.plan.items),
+            "downloaded": self.fetched.downloaded,
+            "cached": self.fetched.cached,
+            "bytes_downloaded": self.fetched.bytes_downloaded,
+            "targets": {
+                t.name: len([c for c in self.plan.choices[t.name] if c.kind == "wheel"]) for t in self.targets
+            },
+            "needs_build": [f"{c.package.name}=={c.package.version}" for c in self.plan.builds],
+        }
+
+
+def default_selection(loaded: LoadedProject, selection: GroupSelection) -> GroupSelection:
+    """Without group flags, carry ``[tool.netbundle] groups`` (main is always carried)."""
+    if selection.with_groups or selection.only_groups or selection.all_groups or selection.without_groups:
+        return selection
+    return replace(selection, with_groups=loaded.pyproject.netbundle.groups)
+
+
+def resolve_index_url(request: FetchRequest, loaded: LoadedProject) -> str:
+    """The default index: flag, NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's configured index."""
+    for value in (
+        request.index_url,
+        request.environ.get("NETBUNDLE_INDEX_URL"),
+        loaded.pyproject.netbundle.index_url,
+    ):
+        if value:
+            return value
+    return pip_index_url()
+
+
+def pip_index_url() -> str:
+    """pip's configured ``global.index-url``, else pip's own default (asked of pip, never written here)."""
+    found = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip()
+    try:
+        from pip._internal.models.index import PyPI
+    except ImportError:
+        raise NetworkError(
+            "no index URL configured", hint="pass --index-url or set NETBUNDLE_INDEX_URL"
+        ) from None
+    return str(PyPI.simple_url)
+
+
+def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
+    """Fetch every file the selected groups need for every target; write ``output/<target>/`` and plan.json."""
+    loaded = load_project(request.project_dir)
+    targets = resolve_targets(request.targets, targets_from_config(loaded.pyproject.netbundle.targets))
+    if not targets:
+        raise UsageError(
+            f"{loaded.pyproject_path}: no targets: add [[tool.netbundle.targets]] or pass --target",
+            hint="e.g. --target cp311-manylinux_2_28_x86_64",
+        )
+    selected = select_packages(loaded.pyproject, loaded.lock, default_selection(loaded, request.selection))
+    choices = {
+        t.name: choose_all(
+            select_for_environment(selected, t.marker_environment(), where=f"target {t.name}"), t
+        )
+        for t in targets
+    }
+    plan = plan_fetch(choices)
+    sources = loaded.pyproject.sources
+    http = Http(
+        credentials_for(
+            _with_default(sources, resolve_index_url(request, loaded)),
+            request.environ,
+            load_poetry_auth(request.environ),
+        ),
+        concurrency=request.concurrency,
+    )
+    indexes = _Indexes(sources, resolve_index_url(request, loaded), http, loaded)
+    cache = Cache(request.cache_dir or default_cache_dir(request.environ))
+    fetched = execute(
+        plan,
+        cache=cache,
+        http=http,
+        index_for=indexes.get,
+        project_root=loaded.root,
+        concurrency=request.concurrency,
+    )
+    _write_output(request.output, plan, fetched, targets)
+    return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets)
+
+
+def _with_default(sources: Sequence[Source], url: str) -> list[Source]:
+    return [*sources, Source(name="netbundle-default", url=url)]
+
+
+class _Indexes:
+    """Source name -> index; a package pinned to a source is fetched from that source only."""
+
+    def __init__(
+        self, sources: Sequence[Source], default_url: str, http: Http, loaded: LoadedProject
+    ) -> None:
+        self._by_name = {s.name: s for s in sources}
+        self._lock_urls = {
+            p.source.reference: p.source.url
+            for p in loaded.lock.packages
+            if p.source and p.source.type == "legacy"
+        }
+        self._default_url = default_url
+        self._http = http
+        self._made: dict[str | None, SimpleIndex] = {}
+
+    def get(self, name: str | None) -> Index:
+        if name not in self._made:
+            if name is None:
+                self._made[name] = SimpleIndex(DEFAULT_SOURCE, self._default_url, self._http)
+            else:
+                source = self._by_name.get(name)
+                url = source.url if source is not None else self._lock_urls.get(name)
+                if url is None:
+                    raise NetworkError(
+                        f"source {name!r} is used by the lock but not defined in pyproject.toml"
+                    )
+                self._made[name] = SimpleIndex(name, redact_url(url), self._http)
+        return self._made[name]
+
+
+def _write_output(output: Path, plan: FetchPlan, fetched: FetchResult, targets: Sequence[Target]) -> None:
+    """Build the wheelhouse in a temporary directory beside ``output``, then move it into place."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        for target in targets:
+            materialize(fetched.paths, plan.choices[target.name], staging / target.name)
+        (staging / "plan.json").write_text(
+            json.dumps(plan_json(plan, targets), indent=2, sort_keys=True) + "\n"
+        )
+        if output.exists():
+            shutil.rmtree(output)
+        staging.replace(output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def plan_json(plan: FetchPlan, targets: Sequence[Target]) -> dict[str, object]:
+    """The machine-readable plan: per target, per package, the chosen file and where it comes from."""
+    return {
+        "targets": {
+            t.name: {
+                "python_version": t.python_version,
+                "implementation": t.implementation,
+                "platforms": list(t.platforms),
+                "packages": [
+                    {
+                        "name": c.package.name,
+                        "version": c.package.version,
+                        "kind": c.kind,
+                        "file": c.file.filename if c.file else None,
+                        "sha256": c.file.sha256 if c.file else None,
+                        "source": _source_label(c.package.source),
+                        "needs_build": c.needs_build,
+                    }
+                    for c in plan.choices[t.name]
+                ],
+            }
+            for t in targets
+        },
+        "files": [
+            {"filename": i.filename, "sha256": i.sha256, "kind": i.kind, "source": i.source}
+            for i in plan.items
+        ],
+    }
+
+
+def _source_label(source: object) -> str | None:
+    if source is None:
+        return None
+    kind, url, reference = source.type, source.url, source.reference  # type: ignore[attr-defined]
+    return f"{kind}:{reference}" if kind == "legacy" else f"{kind}:{redact_url(url)}"
