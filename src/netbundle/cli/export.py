@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,8 @@ from netbundle.errors import UsageError
 from netbundle.lock.export import ExportOptions, has_credentials, render_requirements
 from netbundle.lock.files import write_text_atomic
 from netbundle.lock.groups import select_for_environment, select_packages
-from netbundle.lock.model import SelectedPackage
-from netbundle.lock.project import load_project
+from netbundle.lock.model import LockedFile, LockedPackage, SelectedPackage
+from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import resolve_targets, targets_from_config
 
 _log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ Examples:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(["requirements.txt", "constraints.txt"]),
+    type=click.Choice(["requirements.txt", "constraints.txt", "pylock.toml"]),
     default="requirements.txt",
     show_default=True,
     help="Output format.",
@@ -57,9 +58,17 @@ Examples:
     help="Evaluate markers for this target (a [tool.netbundle.targets] name, or e.g. cp311-manylinux_2_28_x86_64)"
     " and write marker-free output. With several targets, -o names a directory (one TARGET.txt each).",
 )
+@click.option(
+    "--index-url", help="pylock.toml only: the default index to find file URLs on (else as for fetch)."
+)
 @click.option("--with-credentials", is_flag=True, hidden=True)
 def export(
-    project_dir: Path, fmt: str, output: Path | None, target_names: tuple[str, ...], **params: Any
+    project_dir: Path,
+    fmt: str,
+    output: Path | None,
+    target_names: tuple[str, ...],
+    index_url: str | None,
+    **params: Any,
 ) -> None:
     """Export the locked requirements of the selected groups and extras.
 
@@ -72,7 +81,7 @@ def export(
             hint="give them at run time as POETRY_HTTP_BASIC_<SOURCE>_USERNAME / _PASSWORD",
         )
     options = ExportOptions(
-        format=fmt,  # type: ignore[arg-type]
+        format="constraints.txt" if fmt == "constraints.txt" else "requirements.txt",
         with_hashes=not params.pop("without_hashes"),
         with_urls=not params.pop("without_urls"),
     )
@@ -81,6 +90,8 @@ def export(
     _warn_credentials(loaded.pyproject.sources, [s.package.source.url for s in selected if s.package.source])
 
     def render(items: Sequence[SelectedPackage]) -> str:
+        if fmt == "pylock.toml":
+            return _render_pylock(loaded, items, index_url)
         return render_requirements(
             items, sources=loaded.pyproject.sources, project_root=loaded.root, options=options
         )
@@ -93,8 +104,30 @@ def export(
         raise UsageError("several --target values need -o DIR (one file per target)", hint="add -o locks/")
     for target in targets:
         items = select_for_environment(selected, target.marker_environment(), where=f"target {target.name}")
-        path = output / f"{target.name}.txt" if output is not None and len(targets) > 1 else output
+        name = (
+            f"pylock.{target.name}.toml" if fmt == "pylock.toml" else f"{target.name}.txt"
+        )  # PEP 751 naming
+        path = output / name if output is not None and len(targets) > 1 else output
         _emit(path, render(items))
+
+
+def _render_pylock(loaded: LoadedProject, items: Sequence[SelectedPackage], index_url: str | None) -> str:
+    """PEP 751 output; file URLs are looked up on each package's own source (the lock does not record them)."""
+    from netbundle.fetch.sources import SourceIndexes, source_name
+    from netbundle.lock.pylock import render_pylock
+
+    indexes = SourceIndexes.for_project(loaded, index_url=index_url, environ=dict(os.environ))
+
+    def locate(package: LockedPackage, file: LockedFile) -> dict[str, str]:
+        return {"url": indexes.get(source_name(package)).file_url(package.name, file.filename, file.sha256)}
+
+    python = loaded.pyproject.requires_python or loaded.lock.python_versions
+    return render_pylock(
+        items,
+        locate=locate,
+        requires_python=python,
+        index_for=lambda package: indexes.url_of(source_name(package)),
+    )
 
 
 def _emit(output: Path | None, text: str) -> None:

@@ -10,7 +10,6 @@ from typing import Any
 import click
 
 from netbundle.cli._options import group_selection, project_option, selection_options
-from netbundle.fetch.wheelhouse import FetchRequest, fetch_wheelhouse
 
 EPILOG = """
 Examples:
@@ -47,6 +46,9 @@ def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     Files come from the source the lock pins them to, are checked against the lock's sha256 and kept in a
     content-addressed cache, so a rebuild of an unchanged lock downloads nothing.
     """
+    # imported here: `netbundle export` must run with only packaging and click installed (scripts/bootstrap)
+    from netbundle.fetch.wheelhouse import FetchRequest, fetch_wheelhouse
+
     request = FetchRequest(
         project_dir=project_dir,
         output=output,

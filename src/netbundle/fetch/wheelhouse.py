@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from netbundle.errors import NetworkError, UsageError
+from netbundle.errors import UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
-from netbundle.fetch.http import Http, credentials_for, load_poetry_auth
-from netbundle.fetch.index import Index, SimpleIndex
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.select import choose_all
+from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
-from netbundle.lock.pyproject import Source
 from netbundle.targets import Target, resolve_targets, targets_from_config
-
-DEFAULT_SOURCE = "default index"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,37 +60,6 @@ def default_selection(loaded: LoadedProject, selection: GroupSelection) -> Group
     return replace(selection, with_groups=loaded.pyproject.netbundle.groups)
 
 
-def resolve_index_url(request: FetchRequest, loaded: LoadedProject) -> str:
-    """The default index: flag, NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's configured index."""
-    for value in (
-        request.index_url,
-        request.environ.get("NETBUNDLE_INDEX_URL"),
-        loaded.pyproject.netbundle.index_url,
-    ):
-        if value:
-            return value
-    return pip_index_url()
-
-
-def pip_index_url() -> str:
-    """pip's configured ``global.index-url``, else pip's own default (asked of pip, never written here)."""
-    found = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "get", "global.index-url"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if found.returncode == 0 and found.stdout.strip():
-        return found.stdout.strip()
-    try:
-        from pip._internal.models.index import PyPI
-    except ImportError:
-        raise NetworkError(
-            "no index URL configured", hint="pass --index-url or set NETBUNDLE_INDEX_URL"
-        ) from None
-    return str(PyPI.simple_url)
-
-
 def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
     """Fetch every file the selected groups need for every target; write ``output/<target>/`` and plan.json."""
     loaded = load_project(request.project_dir)
@@ -114,62 +77,20 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
         for t in targets
     }
     plan = plan_fetch(choices)
-    sources = loaded.pyproject.sources
-    http = Http(
-        credentials_for(
-            _with_default(sources, resolve_index_url(request, loaded)),
-            request.environ,
-            load_poetry_auth(request.environ),
-        ),
-        concurrency=request.concurrency,
+    indexes = SourceIndexes.for_project(
+        loaded, index_url=request.index_url, environ=request.environ, concurrency=request.concurrency
     )
-    indexes = _Indexes(sources, resolve_index_url(request, loaded), http, loaded)
     cache = Cache(request.cache_dir or default_cache_dir(request.environ))
     fetched = execute(
         plan,
         cache=cache,
-        http=http,
+        http=indexes.http,
         index_for=indexes.get,
         project_root=loaded.root,
         concurrency=request.concurrency,
     )
     _write_output(request.output, plan, fetched, targets)
     return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets)
-
-
-def _with_default(sources: Sequence[Source], url: str) -> list[Source]:
-    return [*sources, Source(name="netbundle-default", url=url)]
-
-
-class _Indexes:
-    """Source name -> index; a package pinned to a source is fetched from that source only."""
-
-    def __init__(
-        self, sources: Sequence[Source], default_url: str, http: Http, loaded: LoadedProject
-    ) -> None:
-        self._by_name = {s.name: s for s in sources}
-        self._lock_urls = {
-            p.source.reference: p.source.url
-            for p in loaded.lock.packages
-            if p.source and p.source.type == "legacy"
-        }
-        self._default_url = default_url
-        self._http = http
-        self._made: dict[str | None, SimpleIndex] = {}
-
-    def get(self, name: str | None) -> Index:
-        if name not in self._made:
-            if name is None:
-                self._made[name] = SimpleIndex(DEFAULT_SOURCE, self._default_url, self._http)
-            else:
-                source = self._by_name.get(name)
-                url = source.url if source is not None else self._lock_urls.get(name)
-                if url is None:
-                    raise NetworkError(
-                        f"source {name!r} is used by the lock but not defined in pyproject.toml"
-                    )
-                self._made[name] = SimpleIndex(name, redact_url(url), self._http)
-        return self._made[name]
 
 
 def _write_output(output: Path, plan: FetchPlan, fetched: FetchResult, targets: Sequence[Target]) -> None:

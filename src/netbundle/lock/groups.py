@@ -246,6 +246,17 @@ def _allows(constraint: str, version: str) -> bool:
     return False
 
 
+def specifier_for(constraint: str) -> str | None:
+    """A Poetry constraint (``^3.9``, ``>=3.8,<4``) as a PEP 440 specifier, or None when it has alternatives."""
+    if "|" in constraint:
+        return None
+    try:
+        specs = _specifiers(constraint)
+    except (InvalidSpecifier, ValueError):
+        return None
+    return ",".join(str(spec) for spec in specs)
+
+
 def _specifiers(text: str) -> list[SpecifierSet]:
     specs = []
     for part in [p for p in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", text.strip()) if p]:
