@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from packaging.pylock import Pylock
+from tests.support.projects import Pkg, write_project
+from tests.support.simple_index import serve
+from tests.support.wheels import make_wheel
 
 from netbundle.cli import cli
 from netbundle.lock.groups import GroupSelection, select_packages
@@ -15,12 +18,14 @@ from netbundle.lock.model import LockedFile, LockedPackage
 from netbundle.lock.project import load_project
 from netbundle.lock.pylock import render_pylock
 from netbundle.targets import parse_target
-from tests.support.projects import Pkg, write_project
-from tests.support.simple_index import serve
-from tests.support.wheels import make_wheel
 
 P1 = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "poetry-locks" / "p1-groups"
-TARGETS = ["cp39-manylinux_2_17_x86_64", "cp312-win_amd64", "cp314-manylinux_2_28_aarch64", "cp311-macosx_11_0_arm64"]
+TARGETS = [
+    "cp39-manylinux_2_17_x86_64",
+    "cp312-win_amd64",
+    "cp314-manylinux_2_28_aarch64",
+    "cp311-macosx_11_0_arm64",
+]
 
 
 def picks(text: str, target: str) -> set[tuple[str, str, str]]:
@@ -34,7 +39,9 @@ def picks(text: str, target: str) -> set[tuple[str, str, str]]:
 
 def render_p1() -> str:
     loaded = load_project(P1)
-    selected = select_packages(loaded.pyproject, loaded.lock, GroupSelection(with_groups=("junos",), extras=("yaml",)))
+    selected = select_packages(
+        loaded.pyproject, loaded.lock, GroupSelection(with_groups=("junos",), extras=("yaml",))
+    )
 
     def locate(package: LockedPackage, file: LockedFile) -> dict[str, str]:
         return {"url": f"https://user:secret@files.example.invalid/{file.filename}"}
@@ -61,7 +68,9 @@ def test_cli_looks_up_file_urls_on_the_index(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "files", "pure", "1.0")
     with serve(tmp_path / "files") as index:
         project = write_project(tmp_path / "project", [Pkg("pure", "1.0", [wheel])])
-        result = CliRunner().invoke(cli, ["export", "-P", str(project), "-f", "pylock.toml", "--index-url", index.url])
+        result = CliRunner().invoke(
+            cli, ["export", "-P", str(project), "-f", "pylock.toml", "--index-url", index.url]
+        )
     assert result.exit_code == 0, result.output
     data = tomllib.loads(result.stdout)
     (package,) = data["packages"]
