@@ -38,9 +38,12 @@ Examples:
 )
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build/wheelhouse"),
               show_default=True, help="Wheelhouse directory: one sub-directory per target, and plan.json.")  # fmt: skip
+@click.option(
+    "--no-build", is_flag=True, help="Do not build wheels for sdist-only, git and path dependencies."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, cache_dir: Path | None, jobs: int,
-          output: Path, as_json: bool, **params: Any) -> None:  # fmt: skip
+          output: Path, no_build: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
     """Download every locked file the selected groups need, for every target, in parallel.
 
     Files come from the source the lock pins them to, are checked against the lock's sha256 and kept in a
@@ -58,6 +61,7 @@ def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
         cache_dir=cache_dir,
         concurrency=jobs,
         environ=dict(os.environ),
+        build=not no_build,
     )
     result = fetch_wheelhouse(request)
     summary = result.summary()
@@ -69,5 +73,7 @@ def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     )
     for name, count in result.summary()["targets"].items():  # type: ignore[attr-defined]
         click.echo(f"  {name}: {count} wheels")
-    if result.plan.builds:
-        click.echo("  needs a build on this host: " + ", ".join(summary["needs_build"]))  # type: ignore[arg-type]
+    if result.built:
+        click.echo("  built on this host: " + ", ".join(b.path.name for b in result.built.values()))
+    elif result.plan.builds:
+        click.echo("  needs a build (skipped, --no-build): " + ", ".join(summary["needs_build"]))  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from netbundle.build.wheels import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits
 from netbundle.errors import UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
@@ -30,6 +31,8 @@ class FetchRequest:
     cache_dir: Path | None = None
     concurrency: int = 8
     environ: Mapping[str, str] = field(default_factory=dict)
+    #: Build wheels for sdist-only, git and path dependencies on this host.
+    build: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,6 +41,8 @@ class WheelhouseResult:
     plan: FetchPlan
     fetched: FetchResult
     targets: tuple[Target, ...]
+    #: package name -> the wheel built for it on this host
+    built: Mapping[str, BuiltWheel] = field(default_factory=dict)
 
     def summary(self) -> dict[str, object]:
         return {
@@ -50,6 +55,7 @@ class WheelhouseResult:
                 t.name: len([c for c in self.plan.choices[t.name] if c.kind == "wheel"]) for t in self.targets
             },
             "needs_build": [f"{c.package.name}=={c.package.version}" for c in self.plan.builds],
+            "built": {name: b.path.name for name, b in sorted(self.built.items())},
         }
 
 
@@ -89,26 +95,72 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
         project_root=loaded.root,
         concurrency=request.concurrency,
     )
-    _write_output(request.output, plan, fetched, targets)
-    return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets)
+    built = _build_all(plan, fetched, cache.root, loaded, targets, request) if request.build else {}
+    _write_output(request.output, plan, fetched, targets, built)
+    return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets, built=built)
 
 
-def _write_output(output: Path, plan: FetchPlan, fetched: FetchResult, targets: Sequence[Target]) -> None:
+def _build_all(
+    plan: FetchPlan,
+    fetched: FetchResult,
+    cache_root: Path,
+    loaded: LoadedProject,
+    targets: Sequence[Target],
+    request: FetchRequest,
+) -> dict[str, BuiltWheel]:
+    """Build every ``needs_build`` package once; check each result fits every target that needs it."""
+    epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+    built: dict[str, BuiltWheel] = {}
+    for choice in plan.builds:
+        input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
+        wheel = build_wheel(
+            choice, input_path=input_path, project_root=loaded.root, cache_root=cache_root, epoch=epoch
+        )
+        for target in targets:
+            if any(
+                c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]
+            ):
+                check_fits(wheel, target, f"{choice.package.name} {choice.package.version}")
+        built[choice.package.name] = wheel
+    return built
+
+
+def _write_output(
+    output: Path,
+    plan: FetchPlan,
+    fetched: FetchResult,
+    targets: Sequence[Target],
+    built: Mapping[str, BuiltWheel],
+) -> None:
     """Build the wheelhouse in a temporary directory beside ``output``, then move it into place."""
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
     try:
         for target in targets:
             materialize(fetched.paths, plan.choices[target.name], staging / target.name)
-        (staging / "plan.json").write_text(
-            json.dumps(plan_json(plan, targets), indent=2, sort_keys=True) + "\n"
-        )
+            for choice in plan.choices[target.name]:
+                wheel = built.get(choice.package.name) if choice.needs_build else None
+                if wheel is not None:
+                    shutil.copy2(wheel.path, staging / target.name / wheel.path.name)
+        data = plan_json(plan, targets)
+        data["built"] = {name: _provenance(b) for name, b in sorted(built.items())}
+        (staging / "plan.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
         if output.exists():
             shutil.rmtree(output)
         staging.replace(output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _provenance(built: BuiltWheel) -> dict[str, str]:
+    return {
+        "wheel": built.path.name,
+        "sha256": built.sha256,
+        "input": built.input_filename,
+        "input_sha256": built.input_sha256,
+        "backend": built.backend,
+    }
 
 
 def plan_json(plan: FetchPlan, targets: Sequence[Target]) -> dict[str, object]:

@@ -54,7 +54,7 @@ def fetch(world: dict, *args: str, env: dict[str, str] | None = None):  # type: 
     environ.update(env or {})
     out = world["tmp"] / "wheelhouse"
     argv = ["fetch", "-P", str(world["project"]), "--index-url", world["public"].url,
-            "--cache-dir", str(world["tmp"] / "cache"), "-o", str(out), *TARGETS, *args]  # fmt: skip
+            "--cache-dir", str(world["tmp"] / "cache"), "-o", str(out), *TARGETS, "--no-build", *args]  # fmt: skip
     return CliRunner().invoke(cli, argv, env=environ), out
 
 

@@ -1,0 +1,214 @@
+"""Wheels for dependencies that publish none (sdist-only, git, path), built on the build host with pypa/build.
+
+Each build runs in an isolated environment (PEP 517, ``build.env.DefaultIsolatedEnv``) with ``SOURCE_DATE_EPOCH``
+set, from an sdist unpacked without trusting its member paths, or a git checkout at the locked commit, or the
+path dependency's directory. Built wheels are cached by the input's sha256 so an unchanged lock builds nothing.
+A pure-Python wheel serves every target; a platform wheel only targets whose tags accept it: anything else is a
+:class:`BuildError` naming the package, the target and the remedy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import tomllib
+import warnings
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from packaging.utils import parse_wheel_filename
+
+from netbundle.errors import BuildError
+from netbundle.fetch.cache import file_sha256
+from netbundle.fetch.select import Choice
+from netbundle.targets import Target
+
+_log = logging.getLogger(__name__)
+DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuiltWheel:
+    """A wheel this host built, and how (the manifest's provenance)."""
+
+    path: Path
+    sha256: str
+    input_filename: str
+    input_sha256: str
+    backend: str
+
+    @property
+    def is_pure(self) -> bool:
+        return all(t.platform == "any" for t in parse_wheel_filename(self.path.name)[3])
+
+
+def build_wheel(
+    choice: Choice, *, input_path: Path | None, project_root: Path, cache_root: Path, epoch: int
+) -> BuiltWheel:
+    """Build (or take from the cache) the wheel for one ``needs_build`` choice."""
+    package = choice.package
+    with _source_tree(choice, input_path, project_root) as (tree, input_name, input_sha):
+        cached = cache_root / "built" / input_sha
+        existing = sorted(cached.glob("*.whl")) if cached.is_dir() else []
+        backend = _backend(tree)
+        if existing:
+            wheel = existing[0]
+        else:
+            wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
+    return BuiltWheel(
+        path=wheel,
+        sha256=file_sha256(wheel),
+        input_filename=input_name,
+        input_sha256=input_sha,
+        backend=backend,
+    )
+
+
+def check_fits(built: BuiltWheel, target: Target, package: str) -> None:
+    """A platform wheel built here must be installable on the target, else say what to do."""
+    if built.is_pure:
+        return
+    wanted = {str(t) for t in target.tags()}
+    if not any(str(t) in wanted for t in parse_wheel_filename(built.path.name)[3]):
+        raise BuildError(
+            f"{package}: the wheel built on this host ({built.path.name}) does not fit target {target.name}"
+            f" ({target.label})",
+            hint="build on a runner of that platform and `netbundle merge` the parts, or pin a version with wheels",
+        )
+
+
+@contextmanager
+def _source_tree(choice: Choice, input_path: Path | None, root: Path) -> Iterator[tuple[Path, str, str]]:
+    source = choice.package.source
+    with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
+        if source is not None and source.type == "directory":
+            tree = (root / source.url).resolve()
+            yield tree, source.url, _tree_digest(tree)
+        elif source is not None and source.type == "git":
+            tree = Path(tmp) / "checkout"
+            commit = source.resolved_reference or source.reference or "HEAD"
+            _git_checkout(source.url, commit, tree)
+            yield (
+                tree / (source.subdirectory or ""),
+                f"{source.url}@{commit}",
+                hashlib.sha256(commit.encode()).hexdigest(),
+            )
+        else:
+            if input_path is None or choice.file is None:
+                raise BuildError(f"{choice.package.name} {choice.package.version}: no input to build from")
+            tree = _unpack_sdist(input_path, Path(tmp) / "src")
+            yield tree, choice.file.filename, choice.file.sha256
+
+
+def _unpack_sdist(archive: Path, dest: Path) -> Path:
+    """Unpack an sdist refusing absolute paths, ``..``, links and devices (no reliance on tarfile filters)."""
+    dest.mkdir(parents=True)
+    if archive.name.endswith(".zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for info in zf.infolist():
+                _check_member(info.filename, archive)
+            zf.extractall(dest)  # noqa: S202 - every member name was checked above
+    else:
+        with tarfile.open(archive) as tf:
+            for member in tf.getmembers():
+                _check_member(member.name, archive)
+                if not (member.isfile() or member.isdir()):
+                    raise BuildError(
+                        f"{archive.name}: member {member.name!r} is a link or device; refusing to unpack"
+                    )
+                target = dest / member.name
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with tf.extractfile(member) as src, target.open("wb") as out:  # type: ignore[union-attr]
+                    shutil.copyfileobj(src, out)
+    entries = list(dest.iterdir())
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else dest
+
+
+def _check_member(name: str, archive: Path) -> None:
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts:
+        raise BuildError(f"{archive.name}: member {name!r} escapes the archive; refusing to unpack")
+
+
+def _git_checkout(url: str, commit: str, dest: Path) -> None:
+    for args in (
+        ["clone", "--quiet", "--no-checkout", url, str(dest)],
+        ["-C", str(dest), "checkout", "--quiet", commit],
+    ):
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BuildError(f"git {args[0]} of {url} at {commit} failed: {done.stderr.strip()[-300:]}")
+
+
+def _tree_digest(tree: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in tree.rglob("*") if p.is_file() and ".git" not in p.parts):
+        digest.update(str(path.relative_to(tree)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _backend(tree: Path) -> str:
+    try:
+        data = tomllib.loads((tree / "pyproject.toml").read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return "setuptools.build_meta:__legacy__"
+    return str(data.get("build-system", {}).get("build-backend", "setuptools.build_meta:__legacy__"))
+
+
+def _run_build(tree: Path, outdir: Path, epoch: int, what: str) -> Path:
+    import build
+    import build.env
+
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        # the backend's own warnings (deprecated setup.py options, ...) are its business: log them, never raise
+        with warnings.catch_warnings(record=True) as caught, build.env.DefaultIsolatedEnv() as env:
+            warnings.simplefilter("always")
+            builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=_quiet_runner)
+            env.install(builder.build_system_requires)
+            env.install(builder.get_requires_for_build("wheel"))
+            built = Path(builder.build("wheel", staging))
+        for warning in caught:
+            _log.info("%s: build backend warning: %s", what, warning.message)
+        outdir.mkdir(parents=True, exist_ok=True)
+        final = outdir / built.name
+        built.replace(final)
+        _log.info("built %s -> %s", what, final.name)
+        return final
+    except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
+        raise BuildError(f"building a wheel for {what} failed: {str(exc).strip()[-400:]}",
+                         hint="run with -v to see the backend's output") from None  # fmt: skip
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def _ensure(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _quiet_runner(
+    cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+) -> None:
+    env = {**os.environ, **(extra_environ or {})}
+    done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        _log.debug("%s", done.stdout + done.stderr)
+        raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout, done.stderr)

@@ -1,0 +1,81 @@
+"""Wheels for sdist-only packages, built on this host with pypa/build, offline (a local index serves the build
+tools; pip's own configuration is switched off), cached by input hash, with provenance in plan.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.integration.conftest import CORPUS_TARGETS
+from tests.support.projects import Pkg, write_project
+from tests.support.simple_index import serve
+from tests.support.wheels import make_sdist, make_wheel, sha256_of
+
+from netbundle.cli import cli
+
+pytestmark = pytest.mark.integration
+
+
+def offline_env(index_url: str) -> dict[str, str]:
+    """Build environments install their requirements from this index only."""
+    return {
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_INDEX_URL": index_url,
+        "PIP_FIND_LINKS": "",
+        "SOURCE_DATE_EPOCH": "1700000000",
+    }
+
+
+def test_sdist_built_once_for_every_target(corpus_dir: Path, tmp_path: Path) -> None:
+    files = tmp_path / "index"
+    shutil.copytree(corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"))
+    pure = make_wheel(files, "pure", "1.0")
+    sdist = make_sdist(files, "srconly", "0.5")
+    project = write_project(
+        tmp_path / "project", [Pkg("pure", "1.0", [pure]), Pkg("srconly", "0.5", [sdist])]
+    )
+    with serve(files) as index:
+        argv = ["fetch", "-P", str(project), "--index-url", index.url, "--cache-dir", str(tmp_path / "cache"),
+                "-o", str(tmp_path / "wh"), "--target", "cp311-manylinux_2_28_x86_64", "--target", "cp39-win_amd64",
+                "--json"]  # fmt: skip
+        first = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+        assert first.exit_code == 0, first.output
+        built_dir = tmp_path / "cache" / "built" / sha256_of(sdist)
+        (wheel,) = built_dir.glob("*.whl")
+        stamp = wheel.stat().st_mtime_ns
+        second = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+    assert second.exit_code == 0, second.output
+    assert wheel.stat().st_mtime_ns == stamp, "an unchanged input must not be rebuilt"
+    assert wheel.name == "srconly-0.5-py3-none-any.whl"
+    for target in ("cp311-manylinux_2_28_x86_64", "cp39-win_amd64"):
+        assert sorted(p.name for p in (tmp_path / "wh" / target).iterdir()) == [pure.name, wheel.name]
+    plan = json.loads((tmp_path / "wh" / "plan.json").read_text())
+    assert plan["built"]["srconly"] == {
+        "wheel": wheel.name,
+        "sha256": sha256_of(wheel),
+        "input": sdist.name,
+        "input_sha256": sha256_of(sdist),
+        "backend": "setuptools.build_meta",
+    }
+
+
+def test_sdist_only_network_packages_are_built(corpus_dir: Path, netops_sample: Path, tmp_path: Path) -> None:
+    """ncclient 0.7.0 and pyeapi publish only sdists: the wheelhouses are pip's picks plus the two built wheels."""
+    with serve(corpus_dir / "all") as index:
+        argv = ["fetch", "-P", str(netops_sample), "--with", "junos,cisco,arista", "--index-url", index.url,
+                "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "wh"), "--json"]  # fmt: skip
+        for target in CORPUS_TARGETS:
+            argv += ["--target", target]
+        result = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+    assert result.exit_code == 0, result.output
+    built = json.loads(result.stdout)["built"]
+    assert sorted(built) == ["ncclient", "pyeapi"]
+    assert all(name.endswith("-py3-none-any.whl") for name in built.values())
+    for target in CORPUS_TARGETS:
+        names = {p.name for p in (tmp_path / "wh" / target).iterdir()}
+        picks = set(json.loads((corpus_dir / target / ".complete").read_text()))
+        assert names == picks | set(built.values())
