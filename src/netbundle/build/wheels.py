@@ -9,7 +9,10 @@ A pure-Python wheel serves every target; a platform wheel only targets whose tag
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
+import io
 import logging
 import os
 import shutil
@@ -23,6 +26,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Literal
 
 from packaging.utils import parse_wheel_filename
 
@@ -33,6 +37,17 @@ from netbundle.targets import Target
 
 _log = logging.getLogger(__name__)
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
+_NOT_SOURCE = (
+    ".git",
+    ".venv*",
+    "build",
+    "dist",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".cache",
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,6 +85,48 @@ def build_wheel(
         input_sha256=input_sha,
         backend=backend,
     )
+
+
+def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
+    """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does)."""
+    with tempfile.TemporaryDirectory(prefix="netbundle-project-") as tmp:
+        # a pristine copy: backends write into the tree (egg-info, build/), which would change the next sdist
+        pristine = Path(tmp) / "tree"
+        shutil.copytree(root, pristine, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
+        what = f"project {root.name} (sdist)"
+        sdist = _run_build(pristine, Path(tmp) / "sdist", epoch, what, distribution="sdist")
+        normalize_sdist(sdist, epoch)
+        tree = _unpack_sdist(sdist, Path(tmp) / "src")
+        wheel = _run_build(tree, outdir, epoch, f"project {root.name} (wheel)")
+        outdir.mkdir(parents=True, exist_ok=True)
+        final_sdist = outdir / sdist.name
+        shutil.copy2(sdist, final_sdist)
+    return final_sdist, wheel
+
+
+def normalize_sdist(path: Path, epoch: int) -> None:
+    """Rewrite a .tar.gz sdist reproducibly: sorted members, mtime ``epoch``, owner 0, no names, fixed gzip header.
+
+    Backends stamp the current time into the gzip header and into member times, so two builds of one tree differ;
+    this keeps only what matters: names, modes (0644/0755) and contents.
+    """
+    if not path.name.endswith(".tar.gz"):
+        return
+    with tarfile.open(path) as src:
+        members = sorted((m for m in src.getmembers() if m.isfile() or m.isdir()), key=lambda m: m.name)
+        payload = [(m, src.extractfile(m).read() if m.isfile() else b"") for m in members]  # type: ignore[union-attr]
+    tmp = path.with_name(path.name + ".tmp")
+    with (
+        tmp.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as out,
+    ):
+        for member, data in payload:
+            member.mtime, member.uid, member.gid, member.uname, member.gname = epoch, 0, 0, "", ""
+            member.mode = 0o755 if member.isdir() or member.mode & 0o111 else 0o644
+            member.pax_headers = {}
+            out.addfile(member, io.BytesIO(data) if member.isfile() else None)
+    tmp.replace(path)
 
 
 def check_fits(built: BuiltWheel, target: Target, package: str) -> None:
@@ -166,21 +223,22 @@ def _backend(tree: Path) -> str:
     return str(data.get("build-system", {}).get("build-backend", "setuptools.build_meta:__legacy__"))
 
 
-def _run_build(tree: Path, outdir: Path, epoch: int, what: str) -> Path:
+def _run_build(
+    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Literal["sdist", "wheel"] = "wheel"
+) -> Path:
     import build
     import build.env
 
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    runner = functools.partial(_quiet_runner, epoch=epoch)
     try:
         # the backend's own warnings (deprecated setup.py options, ...) are its business: log them, never raise
         with warnings.catch_warnings(record=True) as caught, build.env.DefaultIsolatedEnv() as env:
             warnings.simplefilter("always")
-            builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=_quiet_runner)
+            builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
             env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build("wheel"))
-            built = Path(builder.build("wheel", staging))
+            env.install(builder.get_requires_for_build(distribution))
+            built = Path(builder.build(distribution, staging))
         for warning in caught:
             _log.info("%s: build backend warning: %s", what, warning.message)
         outdir.mkdir(parents=True, exist_ok=True)
@@ -193,10 +251,6 @@ def _run_build(tree: Path, outdir: Path, epoch: int, what: str) -> Path:
                          hint="run with -v to see the backend's output") from None  # fmt: skip
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _ensure(path: Path) -> Path:
@@ -205,9 +259,10 @@ def _ensure(path: Path) -> Path:
 
 
 def _quiet_runner(
-    cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None, *, epoch: int
 ) -> None:
-    env = {**os.environ, **(extra_environ or {})}
+    """Run a backend hook with ``SOURCE_DATE_EPOCH`` set; its output is logged at debug level only."""
+    env = {**os.environ, **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(epoch)}
     done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         _log.debug("%s", done.stdout + done.stderr)

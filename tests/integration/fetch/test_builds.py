@@ -79,3 +79,54 @@ def test_sdist_only_network_packages_are_built(corpus_dir: Path, netops_sample: 
         names = {p.name for p in (tmp_path / "wh" / target).iterdir()}
         picks = set(json.loads((corpus_dir / target / ".complete").read_text()))
         assert names == picks | set(built.values())
+
+
+def _tool_index(corpus_dir: Path, tmp_path: Path) -> Path:
+    files = tmp_path / "index"
+    shutil.copytree(corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"))
+    return files
+
+
+def test_path_dependency_is_built(corpus_dir: Path, tmp_path: Path) -> None:
+    files = _tool_index(corpus_dir, tmp_path)
+    project = tmp_path / "project"
+    local = project / "vendor" / "localpkg"
+    (local / "localpkg").mkdir(parents=True)
+    (local / "localpkg" / "__init__.py").write_text("VALUE = 1\n")
+    (local / "pyproject.toml").write_text(
+        '[project]\nname = "localpkg"\nversion = "0.2.0"\n\n'
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    write_project(
+        project, [Pkg("localpkg", "0.2.0", [], source={"type": "directory", "url": "vendor/localpkg"})]
+    )
+    with serve(files) as index:
+        argv = ["fetch", "-P", str(project), "--index-url", index.url, "--cache-dir", str(tmp_path / "cache"),
+                "-o", str(tmp_path / "wh"), "--target", "cp311-manylinux_2_28_x86_64", "--json"]  # fmt: skip
+        result = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["built"] == {"localpkg": "localpkg-0.2.0-py3-none-any.whl"}
+    plan = json.loads((tmp_path / "wh" / "plan.json").read_text())
+    assert plan["built"]["localpkg"]["input"] == "vendor/localpkg"
+    assert (tmp_path / "wh" / "cp311-manylinux_2_28_x86_64" / "localpkg-0.2.0-py3-none-any.whl").is_file()
+
+
+def test_project_sdist_and_wheel(corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from netbundle.build.wheels import build_project
+
+    files = _tool_index(corpus_dir, tmp_path)
+    project = tmp_path / "proj"
+    (project / "proj").mkdir(parents=True)
+    (project / "proj" / "__init__.py").write_text("")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "1.2.3"\n\n'
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    with serve(files) as index:
+        for key, value in offline_env(index.url).items():
+            monkeypatch.setenv(key, value)
+        sdist, wheel = build_project(project, tmp_path / "dist", epoch=1700000000)
+        again_sdist, again_wheel = build_project(project, tmp_path / "dist2", epoch=1700000000)
+    assert (sdist.name, wheel.name) == ("proj-1.2.3.tar.gz", "proj-1.2.3-py3-none-any.whl")
+    assert sha256_of(again_wheel) == sha256_of(wheel), "same inputs and SOURCE_DATE_EPOCH: same wheel bytes"
+    assert sha256_of(again_sdist) == sha256_of(sdist), "same inputs and SOURCE_DATE_EPOCH: same sdist bytes"
