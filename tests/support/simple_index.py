@@ -120,10 +120,12 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(root: Path, *, auth: tuple[str, str] | None = None, latency: float = 0.0) -> Iterator[IndexServer]:
+def serve(
+    root: Path, *, auth: tuple[str, str] | None = None, latency: float = 0.0, port: int = 0
+) -> Iterator[IndexServer]:
     """Serve ``root`` at ``http://127.0.0.1:<free port>/simple/`` for the duration of the block."""
     index = IndexServer(root=root, auth=auth, latency=latency)
-    server = _Server(("127.0.0.1", 0), _Handler)
+    server = _Server(("127.0.0.1", port), _Handler)
     server.index = index
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

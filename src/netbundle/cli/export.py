@@ -46,7 +46,10 @@ Examples:
     help="Output format.",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: stdout)."
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write here (default: stdout); with several --target, a directory.",
 )
 @click.option("--without-hashes", is_flag=True, help="Leave out the --hash options.")
 @click.option("--without-urls", is_flag=True, help="Leave out the index lines.")

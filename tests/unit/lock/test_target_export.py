@@ -53,3 +53,7 @@ def test_several_targets_need_a_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{t}.txt" for t in (TARGETS[0], TARGETS[2]))
     assert "pywin32==312" in (out / f"{TARGETS[2]}.txt").read_text()
     assert "pywin32" not in (out / f"{TARGETS[0]}.txt").read_text()
+    again = CliRunner().invoke(
+        cli, ["export", "-P", str(P1), "--target", TARGETS[0], "--target", TARGETS[2], "-o", str(out)]
+    )
+    assert again.exit_code == 0, again.output  # an existing output directory is reused
