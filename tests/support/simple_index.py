@@ -42,6 +42,9 @@ class IndexServer:
     latency: float = 0.0
     requests: list[tuple[str, bool]] = field(default_factory=list)
     url: str = ""
+    #: path -> faults to inject on the next requests of that path, in order: "truncate" (send half the body with
+    #: the full Content-Length, then close) or "stall:SECONDS" (wait before answering)
+    faults: dict[str, list[str]] = field(default_factory=dict)
 
     def files(self, project: str) -> list[Path]:
         return sorted(p for p in self.root.iterdir() if p.is_file() and project_of(p.name) == project)
@@ -71,7 +74,19 @@ class _Handler(BaseHTTPRequestHandler):
         if len(parts) == 2 and parts[0] == "simple":
             self._project(parts[1])
         elif len(parts) == 2 and parts[0] == "files" and (index.root / parts[1]).is_file():
-            self._send(200, (index.root / parts[1]).read_bytes(), "application/octet-stream")
+            body = (index.root / parts[1]).read_bytes()
+            pending = index.faults.get(self.path, [])
+            fault = pending.pop(0) if pending else ""
+            if fault.startswith("stall:"):
+                time.sleep(float(fault.split(":", 1)[1]))
+            if fault == "truncate":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.close_connection = True
+                return
+            self._send(200, body, "application/octet-stream")
         else:
             self._send(404, b"not found", "text/plain")
 

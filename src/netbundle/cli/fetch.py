@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,11 @@ def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
         concurrency=jobs,
         environ=dict(os.environ),
         build=not no_build,
+        progress=_progress_line if sys.stderr.isatty() and not as_json else None,
     )
     result = fetch_wheelhouse(request)
+    if request.progress is not None:
+        click.echo("", err=True)
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2, sort_keys=True))
@@ -77,3 +81,10 @@ def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
         click.echo("  built on this host: " + ", ".join(b.path.name for b in result.built.values()))
     elif result.plan.builds:
         click.echo("  needs a build (skipped, --no-build): " + ", ".join(summary["needs_build"]))  # type: ignore[arg-type]
+
+
+def _progress_line(done: int, total: int) -> None:
+    """A one-line progress display on a terminal (stderr); CI logs (not a TTY) stay quiet."""
+    width = 30
+    filled = width * done // max(total, 1)
+    click.echo(f"\r  downloading [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", err=True, nl=False)

@@ -122,6 +122,8 @@ def execute(
     for item in plan.items:
         if cache.has(item.sha256):
             paths[item.sha256] = cache.path(item.sha256)
+            if progress is not None:
+                progress(item, False)
     failures: list[NetbundleError] = []
     downloaded_bytes = 0
     with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,6 +33,8 @@ class FetchRequest:
     environ: Mapping[str, str] = field(default_factory=dict)
     #: Build wheels for sdist-only, git and path dependencies on this host.
     build: bool = True
+    #: Called as (done, total) after each download; the CLI draws a progress line with it on a terminal.
+    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -94,10 +96,23 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
         index_for=indexes.get,
         project_root=loaded.root,
         concurrency=request.concurrency,
+        progress=_counter(request.progress, len(plan.items)),
     )
     built = _build_all(plan, fetched, cache.root, loaded, targets, request) if request.build else {}
     _write_output(request.output, plan, fetched, targets, built)
     return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets, built=built)
+
+
+def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[[object, bool], None] | None:
+    if report is None:
+        return None
+    done = [0]
+
+    def tick(_item: object, _downloaded: bool) -> None:
+        done[0] += 1
+        report(done[0], total)
+
+    return tick
 
 
 def _build_all(

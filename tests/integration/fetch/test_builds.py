@@ -130,3 +130,46 @@ def test_project_sdist_and_wheel(corpus_dir: Path, tmp_path: Path, monkeypatch: 
     assert (sdist.name, wheel.name) == ("proj-1.2.3.tar.gz", "proj-1.2.3-py3-none-any.whl")
     assert sha256_of(again_wheel) == sha256_of(wheel), "same inputs and SOURCE_DATE_EPOCH: same wheel bytes"
     assert sha256_of(again_sdist) == sha256_of(sdist), "same inputs and SOURCE_DATE_EPOCH: same sdist bytes"
+
+
+def _git(*args: str, cwd: Path) -> str:
+    import subprocess
+
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2020-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2020-01-01T00:00:00Z",
+    }
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, env=env,
+                          check=True, capture_output=True, text=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_git_dependency_is_built_at_the_locked_commit(corpus_dir: Path, tmp_path: Path) -> None:
+    files = _tool_index(corpus_dir, tmp_path)
+    repo = tmp_path / "gitsrc"
+    (repo / "gitdep").mkdir(parents=True)
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "gitdep"\nversion = "1.0"\n\n'
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+    )
+    (repo / "gitdep" / "__init__.py").write_text("VERSION = 'locked'\n")
+    _git("init", "-q", "-b", "main", cwd=repo)
+    _git("add", ".", cwd=repo)
+    _git("commit", "-qm", "locked", cwd=repo)
+    locked = _git("rev-parse", "HEAD", cwd=repo)
+    (repo / "gitdep" / "__init__.py").write_text("VERSION = 'newer'\n")
+    _git("commit", "-qam", "newer", cwd=repo)
+    source = {"type": "git", "url": repo.as_uri(), "reference": "main", "resolved_reference": locked}
+    project = write_project(tmp_path / "project", [Pkg("gitdep", "1.0", [], source=source)])
+    with serve(files) as index:
+        argv = ["fetch", "-P", str(project), "--index-url", index.url, "--cache-dir", str(tmp_path / "cache"),
+                "-o", str(tmp_path / "wh"), "--target", "cp311-manylinux_2_28_x86_64", "--json"]  # fmt: skip
+        result = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+    assert result.exit_code == 0, result.output
+    wheel = tmp_path / "wh" / "cp311-manylinux_2_28_x86_64" / "gitdep-1.0-py3-none-any.whl"
+    import zipfile
+
+    assert zipfile.ZipFile(wheel).read("gitdep/__init__.py") == b"VERSION = 'locked'\n"
+    plan = json.loads((tmp_path / "wh" / "plan.json").read_text())
+    assert plan["built"]["gitdep"]["input"] == f"{repo.as_uri()}@{locked}"

@@ -165,3 +165,20 @@ def test_persistent_server_errors_fail_with_the_source(httpserver: HTTPServer, t
     assert result.exit_code == 5, result.output
     assert "HTTP 502 from source default index" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_progress_is_reported_for_every_file(world: dict) -> None:  # type: ignore[type-arg]
+    from netbundle.fetch.wheelhouse import FetchRequest, fetch_wheelhouse
+
+    calls: list[tuple[int, int]] = []
+    environ = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD}
+    request = FetchRequest(
+        project_dir=world["project"], output=world["tmp"] / "wh", index_url=world["public"].url,
+        cache_dir=world["tmp"] / "cache", targets=("cp39-win_amd64",), environ=environ, build=False,
+        progress=lambda done, total: calls.append((done, total)),
+    )  # fmt: skip
+    fetch_wheelhouse(request)
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    calls.clear()
+    fetch_wheelhouse(request)  # warm: every file is reported from the cache
+    assert calls[-1] == (4, 4) and len(calls) == 4
