@@ -85,34 +85,29 @@ def _compare(item: tuple[typing.Any, typing.Any, typing.Any]) -> Compare:
 
 def all_of(*nodes: Node) -> Node:
     """AND of the nodes, flattened and simplified."""
+    return _combine(nodes, All, unit=True)
+
+
+def any_of(nodes: typing.Iterable[Node]) -> Node:
+    """OR of the nodes (an iterable), flattened and simplified."""
+    return _combine(nodes, Any, unit=False)
+
+
+def _combine(nodes: typing.Iterable[Node], kind: type[All | Any], *, unit: bool) -> Node:
+    """Flatten nested ``kind`` nodes, drop duplicates and the unit (True for AND, False for OR); the other
+    constant absorbs everything."""
     items: list[Node] = []
     for node in nodes:
-        if node is False:
-            return FALSE
-        if node is True:
+        if node is (not unit):
+            return not unit
+        if node is unit:
             continue
-        for sub in node.items if isinstance(node, All) else (node,):
+        for sub in node.items if isinstance(node, kind) else (node,):
             if sub not in items:
                 items.append(sub)
     if not items:
-        return TRUE
-    return items[0] if len(items) == 1 else All(tuple(items))
-
-
-def any_of(nodes: object) -> Node:
-    """OR of the nodes (an iterable), flattened and simplified."""
-    items: list[Node] = []
-    for node in nodes:  # type: ignore[attr-defined]
-        if node is True:
-            return TRUE
-        if node is False:
-            continue
-        for sub in node.items if isinstance(node, Any) else (node,):
-            if sub not in items:
-                items.append(sub)
-    if not items:
-        return FALSE
-    return items[0] if len(items) == 1 else Any(tuple(items))
+        return unit
+    return items[0] if len(items) == 1 else kind(tuple(items))
 
 
 def apply_extras(node: Node, extras: frozenset[str]) -> Node:
