@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import os
 import random
 import time
 import tomllib
@@ -163,7 +162,7 @@ class Http:
             if auth is not None:
                 sent["Authorization"] = auth.header()
             response = self._pool.request(
-                "GET", _strip_userinfo(url), headers=sent, redirect=False, preload_content=preload
+                "GET", redact_url(url), headers=sent, redirect=False, preload_content=preload
             )
             if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
                 response.drain_conn()
@@ -218,14 +217,5 @@ def _netloc(url: str) -> str:
     return f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
 
 
-def _strip_userinfo(url: str) -> str:
-    return redact_url(url)
-
-
 def url_filename(url: str) -> str:
     return urlsplit(url).path.rsplit("/", 1)[-1]
-
-
-def environment() -> dict[str, str]:
-    """The process environment (the one place the fetch layer reads it)."""
-    return dict(os.environ)

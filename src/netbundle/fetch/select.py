@@ -8,7 +8,7 @@ build host; with neither, the reason is reported with the tags that were availab
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -112,11 +112,3 @@ def choose_all(selected: Iterable[SelectedPackage], target: Target) -> tuple[Cho
             hint=problems[0].hint,
         )
     return tuple(choices)
-
-
-def summarize(choices: Sequence[Choice]) -> dict[str, int]:
-    """Counts by kind, for progress lines and --json output."""
-    counts: dict[str, int] = {}
-    for choice in choices:
-        counts[choice.kind] = counts.get(choice.kind, 0) + 1
-    return counts
