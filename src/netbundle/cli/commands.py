@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netbundle.cli.ee import ee_context
 from netbundle.cli.export import export
 from netbundle.cli.fetch import fetch
 
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export, fetch]
+COMMANDS: list[click.Command] = [export, fetch, ee_context]

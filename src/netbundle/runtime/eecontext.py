@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BundleFormatError, TargetError, UsageError
+from .reader import verify_bundle
+from .trusted import resolve_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from .manifest import Manifest, TargetEntry
     from .reader import VerifiedBundle
+    from .trust import TrustPolicy
 
 #: A short image name: the container tool resolves it through its configured (mirror) registries, which is what
 #: a disconnected site needs anyway. Pass ``--base-image`` to name your own.
@@ -283,6 +286,32 @@ def render_definition(
 
 
 # --- I/O edge ------------------------------------------------------------------------------------------------------
+
+
+def ee_context_from_bundle(
+    bundle: str,
+    out_dir: Path,
+    trust_files: Sequence[str] = (),
+    policy: Optional[TrustPolicy] = None,
+    **options: Any,
+) -> EEContextResult:
+    """Verify ``bundle`` (signatures, then every member) into a private staging directory beside ``out_dir``,
+    write the build context with :func:`write_ee_context` (``options`` are its keyword arguments), and remove
+    the staging directory. ``policy`` defaults to the embedded keys plus ``trust_files``.
+
+    This is what both CLIs call (``netbundle ee-context`` and ``netbundle.pyz ee-context``).
+    """
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir)
+    policy = policy if policy is not None else resolve_policy(trust_files)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".{}.staging.".format(out_dir.name), dir=str(parent)))
+    try:
+        verified = verify_bundle(bundle, policy, staging=scratch / "bundle")
+        return write_ee_context(verified, out_dir, **options)
+    finally:
+        shutil.rmtree(str(scratch), ignore_errors=True)
 
 
 def write_ee_context(
