@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from netbundle.errors import NetworkError
 from netbundle.fetch.http import Http, credentials_for, load_poetry_auth
-from netbundle.fetch.index import Index, SimpleIndex
+from netbundle.fetch.index import SimpleIndex
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedPackage
 from netbundle.lock.project import LoadedProject
@@ -93,7 +93,7 @@ class SourceIndexes:
             )
         return redact_url(url)
 
-    def get(self, name: str | None) -> Index:
+    def get(self, name: str | None) -> SimpleIndex:
         if name not in self._made:
             self._made[name] = SimpleIndex(
                 DEFAULT_SOURCE if name is None else name, self.url_of(name), self.http

@@ -68,8 +68,22 @@ def default_selection(loaded: LoadedProject, selection: GroupSelection) -> Group
     return replace(selection, with_groups=loaded.pyproject.netbundle.groups)
 
 
-def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
-    """Fetch every file the selected groups need for every target; write ``output/<target>/`` and plan.json."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Gathered:
+    """Everything a fetch found and made, before it is written anywhere (the bundle builder starts here)."""
+
+    loaded: LoadedProject
+    selection: GroupSelection
+    targets: tuple[Target, ...]
+    plan: FetchPlan
+    fetched: FetchResult
+    built: Mapping[str, BuiltWheel]
+    indexes: SourceIndexes
+    cache: Cache
+
+
+def gather(request: FetchRequest) -> Gathered:
+    """Choose, download (into the cache) and build every file the selected groups need for every target."""
     loaded = load_project(request.project_dir)
     targets = resolve_targets(request.targets, targets_from_config(loaded.pyproject.netbundle.targets))
     if not targets:
@@ -77,7 +91,8 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
             f"{loaded.pyproject_path}: no targets: add [[tool.netbundle.targets]] or pass --target",
             hint="e.g. --target cp311-manylinux_2_28_x86_64",
         )
-    selected = select_packages(loaded.pyproject, loaded.lock, default_selection(loaded, request.selection))
+    selection = default_selection(loaded, request.selection)
+    selected = select_packages(loaded.pyproject, loaded.lock, selection)
     choices = {
         t.name: choose_all(
             select_for_environment(selected, t.marker_environment(), where=f"target {t.name}"), t
@@ -99,8 +114,29 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
         progress=_counter(request.progress, len(plan.items)),
     )
     built = _build_all(plan, fetched, cache.root, loaded, targets, request) if request.build else {}
-    _write_output(request.output, plan, fetched, targets, built)
-    return WheelhouseResult(output=request.output, plan=plan, fetched=fetched, targets=targets, built=built)
+    return Gathered(
+        loaded=loaded,
+        selection=selection,
+        targets=targets,
+        plan=plan,
+        fetched=fetched,
+        built=built,
+        indexes=indexes,
+        cache=cache,
+    )
+
+
+def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
+    """Fetch every file the selected groups need for every target; write ``output/<target>/`` and plan.json."""
+    found = gather(request)
+    _write_output(request.output, found.plan, found.fetched, found.targets, found.built)
+    return WheelhouseResult(
+        output=request.output,
+        plan=found.plan,
+        fetched=found.fetched,
+        targets=found.targets,
+        built=found.built,
+    )
 
 
 def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[[object, bool], None] | None:

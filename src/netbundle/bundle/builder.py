@@ -1,0 +1,285 @@
+"""``netbundle build``: lock engine + fetch + the project's own wheels -> one signed, deterministic bundle tar.
+
+The steps: gather (choose, download into the cache, build sdist-only/git/path dependencies), build the project's
+sdist and wheel, pick the pip wheel for ``tools/``, work out the members and the per-target locks
+(:mod:`netbundle.bundle.contents`), render the SBOM and the manifest, sign the manifest with every key, and write
+the tar atomically (:mod:`netbundle.bundle.writer`). Same inputs and ``SOURCE_DATE_EPOCH`` -> same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from netbundle import __version__
+from netbundle.build.wheels import DEFAULT_EPOCH, build_project
+from netbundle.bundle import contents as plan
+from netbundle.bundle.pipwheel import fetch_pip
+from netbundle.bundle.sbom import SBOM_PATH, render_sbom
+from netbundle.bundle.signing import sign, signature_member_name
+from netbundle.bundle.writer import file_entry, write_bundle
+from netbundle.errors import UsageError
+from netbundle.fetch.cache import file_sha256
+from netbundle.fetch.wheelhouse import FetchRequest, Gathered, gather
+from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
+from netbundle.runtime.manifest import (
+    FORMAT_VERSION,
+    FileEntry,
+    Manifest,
+    TargetEntry,
+    canonical_json,
+    render_manifest,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from netbundle.bundle.signing import SecretKey
+    from netbundle.targets import Target
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildRequest:
+    project_dir: Path
+    output: Path
+    selection: GroupSelection = field(default_factory=GroupSelection)
+    targets: tuple[str, ...] = ()
+    index_url: str | None = None
+    cache_dir: Path | None = None
+    concurrency: int = 8
+    environ: Mapping[str, str] = field(default_factory=dict)
+    sign_keys: tuple[SecretKey, ...] = ()
+    pip_version: str | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BuildResult:
+    path: Path
+    manifest: Manifest
+    manifest_sha256: str
+    size: int
+    signers: tuple[str, ...]
+
+    def to_json(self) -> dict[str, object]:
+        m = self.manifest
+        return {
+            "bundle": str(self.path),
+            "bundle_id": m.bundle_id,
+            "project": {"name": m.project_name, "version": m.project_version},
+            "manifest_sha256": self.manifest_sha256,
+            "size": self.size,
+            "targets": [t.name for t in m.targets],
+            "groups": list(m.groups),
+            "packages": len(m.packages),
+            "files": len(m.files),
+            "signers": list(self.signers),
+        }
+
+
+def source_date_epoch(environ: Mapping[str, str]) -> int:
+    """The build time: ``SOURCE_DATE_EPOCH`` when set, else 1980-01-01 (so that builds are reproducible)."""
+    raw = environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return DEFAULT_EPOCH
+    if not raw.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds since 1970")
+    return max(int(raw), DEFAULT_EPOCH)
+
+
+def build_bundle(request: BuildRequest) -> BuildResult:
+    """Build, sign and write the bundle; nothing is left at ``request.output`` unless it all succeeded."""
+    found = gather(
+        FetchRequest(
+            project_dir=request.project_dir,
+            output=request.output,
+            selection=request.selection,
+            targets=request.targets,
+            index_url=request.index_url,
+            cache_dir=request.cache_dir,
+            concurrency=request.concurrency,
+            environ=request.environ,
+            progress=request.progress,
+        )
+    )
+    epoch = source_date_epoch(request.environ)
+    with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
+        project = _project_artifacts(found, Path(tmp) / "dist", epoch)
+        pip = fetch_pip(
+            found.indexes.get(None), found.indexes.http, found.cache, found.targets, request.pip_version
+        )
+        groups = tuple(sorted(resolve_groups(found.loaded.pyproject, found.selection)))
+        carried = plan.plan_contents(
+            found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
+        )
+        carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
+        texts = _locks(found, groups, project)
+        manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
+        manifest_bytes = render_manifest(manifest)
+        signatures = {
+            signature_member_name(key): sign(
+                manifest_bytes, key, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
+            )
+            for key in request.sign_keys
+        }
+        path = write_bundle(
+            request.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
+        )
+    return BuildResult(
+        path=path,
+        manifest=manifest,
+        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        size=path.stat().st_size,
+        signers=tuple(key.key_id_hex for key in request.sign_keys),
+    )
+
+
+def _project_artifacts(found: Gathered, outdir: Path, epoch: int) -> plan.ProjectArtifacts | None:
+    project = found.loaded.pyproject
+    if not project.package_mode:
+        return None
+    sdist, wheel = build_project(found.loaded.root, outdir, epoch=epoch)
+    return plan.ProjectArtifacts(
+        name=project.name,
+        version=project.version,
+        wheel=wheel,
+        wheel_sha256=file_sha256(wheel),
+        sdist=sdist,
+        sdist_sha256=file_sha256(sdist),
+        backend=_backend_name(found.loaded.pyproject_data),
+    )
+
+
+def _backend_name(data: Mapping[str, object]) -> str:
+    system = data.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return str(backend) if backend else "setuptools.build_meta:__legacy__"
+
+
+def _group_selection(found: Gathered, group: str) -> GroupSelection:
+    return GroupSelection(
+        only_groups=(group,), extras=found.selection.extras, all_extras=found.selection.all_extras
+    )
+
+
+def _groups_of(found: Gathered, groups: tuple[str, ...]) -> dict[str, frozenset[str]]:
+    """Package name -> the carried groups that need it."""
+    loaded = found.loaded
+    result: dict[str, set[str]] = {}
+    for group in groups:
+        for item in select_packages(loaded.pyproject, loaded.lock, _group_selection(found, group)):
+            result.setdefault(item.package.name, set()).add(group)
+    return {name: frozenset(found_groups) for name, found_groups in result.items()}
+
+
+def _locks(
+    found: Gathered, groups: tuple[str, ...], project: plan.ProjectArtifacts | None
+) -> dict[str, bytes]:
+    """Member path -> text of every per-target, per-group requirements file and every target's pylock.toml."""
+    loaded = found.loaded
+    texts: dict[str, bytes] = {}
+    everything = select_packages(loaded.pyproject, loaded.lock, found.selection)
+    for target in found.targets:
+        choices = {c.package.name: c for c in found.plan.choices[target.name]}
+        for group in groups:
+            wanted = select_packages(loaded.pyproject, loaded.lock, _group_selection(found, group))
+            here = select_for_environment(wanted, target.marker_environment(), where=f"target {target.name}")
+            rows: list[tuple[str, str, str]] = [
+                (i.package.name, i.package.version, plan.bundled_hash(choices[i.package.name], found.built))
+                for i in here
+            ]
+            if group == "main" and project is not None:
+                rows.append((project.name, project.version, project.wheel_sha256))
+            texts[plan.lock_member(target.name, group)] = plan.render_group_lock(target, group, rows).encode()
+        env_items = select_for_environment(
+            everything, target.marker_environment(), where=f"target {target.name}"
+        )
+        pylock = plan.render_target_pylock(
+            target,
+            env_items,
+            found.plan.choices[target.name],
+            found.built,
+            loaded.pyproject.requires_python,
+        )
+        texts[plan.pylock_member(target.name)] = pylock.encode()
+    return texts
+
+
+def _manifest(
+    found: Gathered,
+    groups: tuple[str, ...],
+    carried: plan.Contents,
+    texts: Mapping[str, bytes],
+    project: plan.ProjectArtifacts | None,
+    pip_member: str,
+    epoch: int,
+) -> tuple[Manifest, dict[str, Path | bytes]]:
+    members: dict[str, Path | bytes] = {**carried.files, **texts}
+    entries = [FileEntry(p, s.stat().st_size, carried.sha256[p], _kind(p)) for p, s in carried.files.items()]
+    entries += [file_entry(path, _kind(path), data) for path, data in texts.items()]
+    loaded = found.loaded
+    identity = hashlib.sha256(
+        canonical_json(
+            {
+                "project": [loaded.pyproject.name, loaded.pyproject.version],
+                "lock": loaded.lock_sha256,
+                "files": sorted([e.path, e.sha256] for e in entries),
+                "groups": list(groups),
+            }
+        )
+    ).hexdigest()
+    sbom = render_sbom(
+        project=(loaded.pyproject.name or loaded.root.name, loaded.pyproject.version),
+        packages=carried.packages,
+        hashes=carried.sha256,
+        build_time=epoch,
+        builder_version=__version__,
+        identity=identity,
+    )
+    members[SBOM_PATH] = sbom
+    entries.append(file_entry(SBOM_PATH, "sbom", sbom))
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        bundle_id=f"{loaded.pyproject.name or 'bundle'}-{loaded.pyproject.version}-{identity[:12]}",
+        project_name=loaded.pyproject.name or "bundle",
+        project_version=loaded.pyproject.version,
+        builder_version=__version__,
+        build_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)),
+        lock_content_hash=loaded.lock.content_hash,
+        lock_sha256=loaded.lock_sha256,
+        groups=groups,
+        extras=tuple(sorted(found.selection.extras)),
+        targets=tuple(_target_entry(t, groups) for t in found.targets),
+        files=tuple(sorted(entries, key=lambda e: e.path)),
+        packages=tuple(carried.packages),
+        project_artifacts=tuple(sorted(p for p in carried.files if p.startswith("dist/")))
+        + ((plan.wheel_member(project.wheel.name),) if project is not None else ()),
+        pip_wheel=pip_member,
+        sbom=SBOM_PATH,
+        smoke=loaded.pyproject.netbundle.smoke,
+    )
+    return manifest, members
+
+
+def _kind(path: str) -> str:
+    top = path.split("/", 1)[0]
+    if top == "locks":
+        return "pylock" if path.endswith("pylock.toml") else "lock"
+    return {"wheels": "wheel", "dist": "dist", "sbom": "sbom", "tools": "tool"}.get(top, "meta")
+
+
+def _target_entry(target: Target, groups: tuple[str, ...]) -> TargetEntry:
+    return TargetEntry(
+        name=target.name,
+        python_version=f"{target.python_tuple[0]}.{target.python_tuple[1]}",
+        implementation=target.implementation,
+        abis=target.abis,
+        platforms=target.platforms,
+        marker_environment=target.marker_environment(),
+        locks={g: plan.lock_member(target.name, g) for g in groups},
+        pylock=plan.pylock_member(target.name),
+    )
