@@ -51,6 +51,9 @@ IMAGE_DIR = "/opt/netbundle-install"
 #: The Python of base images whose name we know (repository basename -> X.Y); others need --python or --target.
 KNOWN_BASE_PYTHONS = {"awx-ee": "3.11"}
 
+#: ansible-builder's default entrypoint (its container_init default, minus the online ``package_pip`` step).
+ENTRYPOINT = '["/opt/builder/bin/entrypoint", "dumb-init"]'
+
 _HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
 
 
@@ -281,6 +284,11 @@ def render_definition(
         "    - {}".format(q("COPY _build/{} {}".format(FILES_DIR, IMAGE_DIR))),
         "    - {}".format(q("RUN {} && rm -rf {}".format(command, IMAGE_DIR))),
         "    - {}".format(q(label)),
+        "options:",
+        "  # ansible-builder's default also pip-installs dumb-init from an index; EE base images carry it already",
+        "  container_init:",
+        "    entrypoint: {}".format(q(ENTRYPOINT)),
+        "    cmd: {}".format(q('["bash"]')),
     ]
     return "\n".join(lines) + "\n"
 
