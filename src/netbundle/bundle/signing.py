@@ -21,8 +21,9 @@ import binascii
 import hashlib
 import os
 import struct
+import tempfile
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -30,9 +31,6 @@ from netbundle.errors import InputError, UsageError
 from netbundle.runtime import minisign, trust
 from netbundle.runtime.manifest import SIGNATURE_DIR, SIGNATURE_SUFFIX
 from netbundle.runtime.minisign import PublicKey, Signature
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 KDF_SCRYPT = b"Sc"
 KDF_NONE = b"\x00\x00"
@@ -205,6 +203,45 @@ def generate_keypair(
     secret_text = render_secret_key(key, password=password, opslimit=opslimit, memlimit=memlimit)
     public_text = minisign.render_public_key(key.public_key)
     return secret_text.encode("utf-8"), public_text.encode("utf-8")
+
+
+def keypair_paths(prefix: Path | str) -> tuple[Path, Path]:
+    """Where :func:`write_keypair` puts a key pair: ``PREFIX.key`` and ``PREFIX.pub``."""
+    return Path(f"{prefix}.key"), Path(f"{prefix}.pub")
+
+
+def write_keypair(
+    prefix: Path | str, secret_text: bytes, public_text: bytes, *, force: bool
+) -> tuple[Path, Path]:
+    """Write ``PREFIX.key`` (mode 0600) and ``PREFIX.pub`` (0644), each to a temporary name then renamed.
+
+    :raises InputError: a file exists and ``force`` is false, or the directory is not writable.
+    """
+    paths = keypair_paths(prefix)
+    existing = [str(path) for path in paths if path.exists()]
+    if existing and not force:
+        raise InputError(f"{existing[0]} already exists", hint="use --force to overwrite")
+    temps: list[Path] = []
+    try:
+        for path, data, mode in zip(paths, (secret_text, public_text), (0o600, 0o644), strict=True):
+            temps.append(_write_temp(path, data, mode))
+        for temp, path in zip(temps, paths, strict=True):
+            temp.replace(path)
+    except OSError as exc:
+        raise InputError(f"cannot write the key pair {prefix}.key/.pub: {exc}") from None
+    finally:
+        for temp in temps:
+            temp.unlink(missing_ok=True)
+    return paths
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new file beside ``path`` (created 0600 by mkstemp, then given ``mode``)."""
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(handle, "wb") as out:
+        out.write(data)
+    os.chmod(name, mode)  # noqa: PTH101 (a str from mkstemp)
+    return Path(name)
 
 
 def sign(

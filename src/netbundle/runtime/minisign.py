@@ -7,6 +7,9 @@ Hand-written because no library the runtime may ship reads these formats; the la
 - signature file: ``untrusted comment: …``, base64(algorithm ‖ key id ‖ signature (64 bytes)),
   ``trusted comment: …``, base64(global signature (64 bytes));
 - algorithm ``"ED"`` signs BLAKE2b-512(data) (minisign's default since 0.10), legacy ``"Ed"`` signs the data;
+  netbundle signs with ``ED`` only and refuses ``Ed`` unless asked (as ``minisign -V -H`` does): a legacy
+  signature over 64 bytes could otherwise pass for a prehashed one, and nothing netbundle verifies was ever
+  signed the legacy way;
 - the global signature signs signature ‖ trusted comment, so the trusted comment cannot be changed.
 
 The key id is 8 random bytes; minisign prints it as a little-endian 64-bit number in uppercase hex.
@@ -40,11 +43,13 @@ _SIGNATURE_STRUCT = 2 + KEY_ID_BYTES + ed25519.SIGNATURE_BYTES
 @dataclass(frozen=True)
 class PublicKey:
     """An Ed25519 public key with minisign's 8-byte key id; ``comment`` is the untrusted comment of its file
-    (or the key's name in a trust file)."""
+    (or the key's name in a trust file), ``endorsed_by`` the endorser's key id for a key added by endorsement."""
 
     key_id: bytes
     key: bytes
     comment: str = ""
+    #: In a trust policy, the key id of the key that endorsed this one (``endorsed`` line); empty otherwise.
+    endorsed_by: bytes = b""
 
     @property
     def key_id_hex(self) -> str:
@@ -103,6 +108,8 @@ def parse_public_key(text: str, where: str = "public key") -> PublicKey:
     raw = _b64(lines[0], _PUBLIC_KEY_STRUCT)
     if raw is None or raw[:2] != ALG_LEGACY:
         raise InputError("{} is not a minisign Ed25519 public key (bad base64 key line)".format(where))
+    if ed25519.has_small_order(raw[2 + KEY_ID_BYTES :]):
+        raise InputError("{} is not a usable Ed25519 public key (a point of small order)".format(where))
     return PublicKey(key_id=raw[2 : 2 + KEY_ID_BYTES], key=raw[2 + KEY_ID_BYTES :], comment=comment)
 
 
@@ -171,14 +178,25 @@ def global_message(signature: bytes, trusted_comment: str) -> bytes:
 
 
 def verify_signature(
-    data: bytes, signature: Signature, key: PublicKey, backend: Optional[str] = None
+    data: bytes,
+    signature: Signature,
+    key: PublicKey,
+    backend: Optional[str] = None,
+    allow_legacy: bool = False,
 ) -> None:
-    """Check ``signature`` over ``data`` with ``key`` the way ``minisign -V`` does (key id, signature, global
-    signature over the trusted comment).
+    """Check ``signature`` over ``data`` with ``key`` the way ``minisign -V -H`` does (prehashed algorithm, key id,
+    signature, global signature over the trusted comment).
 
     :param backend: the Ed25519 backend (see :mod:`netbundle.runtime.ed25519`); None picks the best available.
+    :param allow_legacy: also accept the legacy non-prehashed ``Ed`` algorithm (plain ``minisign -V``).
     :raises SignatureInvalidError: any check fails; the message names the key id.
     """
+    if signature.algorithm != ALG_PREHASHED and not allow_legacy:
+        raise SignatureInvalidError(
+            "the signature by key {} uses minisign's legacy non-prehashed format, which netbundle does not "
+            "accept".format(signature.key_id_hex),
+            hint="sign with netbundle, or with minisign -S without -l",
+        )
     if signature.key_id != key.key_id:
         raise SignatureInvalidError(
             "the signature is by key {}, not by the given key {}".format(signature.key_id_hex, key.key_id_hex)

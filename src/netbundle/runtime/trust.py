@@ -14,6 +14,10 @@ plain minisign ``.pub`` file (one key, threshold 1)::
 ``endorsed`` adds a key that an already listed key vouched for (key rotation): the last field is the base64 of
 a minisign signature file, by the endorser, over :func:`endorsement_message` of the new key. The loader verifies
 it and refuses the whole file when it does not verify.
+
+The threshold counts distinct *lineages*, not keys: an endorsed key and its endorser (and so on up the chain)
+count once together. Otherwise one key holder could endorse a second key of their own and meet a threshold of 2
+alone.
 """
 
 from __future__ import annotations
@@ -77,6 +81,19 @@ class TrustPolicy:
                 return key
         return None
 
+    def lineage(self, key: PublicKey) -> bytes:
+        """The key id that ``key``'s endorsement chain starts from (its own id when it was not endorsed, or when
+        its endorser is not in this policy). Signatures of one lineage count once toward the threshold."""
+        seen = {key.key_id}
+        current = key
+        while current.endorsed_by:
+            parent = self.find(current.endorsed_by)
+            if parent is None or parent.key_id in seen:
+                break
+            seen.add(parent.key_id)
+            current = parent
+        return current.key_id
+
     def describe(self, key: PublicKey) -> str:
         """``name (KEYID)`` for a trusted key, the bare key id otherwise."""
         for index, candidate in enumerate(self.keys):
@@ -110,16 +127,31 @@ def endorsement_message(new_key: PublicKey) -> bytes:
     return ENDORSEMENT_CONTEXT + new_key.to_base64().encode("ascii") + b"\n"
 
 
-def parse_trust(text: str, where: str) -> TrustPolicy:
+def parse_trust(text: str, where: str, backend: Optional[str] = None) -> TrustPolicy:
     """Read a trust file, or a minisign .pub file (one key, threshold 1).
 
     :param where: names the file in error messages.
-    :raises InputError: malformed file, duplicate names or keys, a threshold above the number of keys.
+    :param backend: the Ed25519 backend that checks endorsements (None: the best available).
+    :raises InputError: malformed file, duplicate names or keys, a threshold above the number of lineages.
     :raises SignatureInvalidError: an ``endorsed`` line whose endorsement does not verify.
     """
     lines = _statements(text)
+    if lines and lines[0][1].split()[0] == TRUST_HEADER.split()[0] and lines[0][1] != TRUST_HEADER:
+        raise InputError(
+            "{}:{}: unsupported trust file header {!r} (expected {!r})".format(
+                where, lines[0][0], lines[0][1], TRUST_HEADER
+            )
+        )
     if not lines or lines[0][1] != TRUST_HEADER:
-        key = minisign.parse_public_key(text, where)
+        try:
+            key = minisign.parse_public_key(text, where)
+        except InputError as exc:
+            raise InputError(
+                "{} is neither a trust file (its first line must be {!r}) nor a minisign public key ({})".format(
+                    where, TRUST_HEADER, exc.message[len(where) + 1 :]
+                ),
+                hint="see docs/reference/signatures.md for the trust file format",
+            ) from None
         return TrustPolicy(keys=(key,), threshold=1, names=(key.key_id_hex,))
     problems: List[str] = []
     names: List[str] = []
@@ -133,16 +165,18 @@ def parse_trust(text: str, where: str) -> TrustPolicy:
                 problems.append("{}: threshold is given twice".format(here))
             threshold = _threshold(fields, here, problems)
         elif fields[0] in ("key", "endorsed"):
-            _add_key(fields, here, names, keys, problems)
+            _add_key(fields, here, names, keys, problems, backend)
         else:
             problems.append(
                 "{}: unknown statement {!r} (expected threshold, key or endorsed)".format(here, fields[0])
             )
     if not keys and not problems:
         problems.append("{}: lists no key".format(where))
-    if threshold is not None and keys and threshold > len(keys):
+    lineages = len([key for key in keys if not key.endorsed_by])
+    if threshold is not None and keys and threshold > lineages:
         problems.append(
-            "{}: threshold {} is more than the {} keys listed".format(where, threshold, len(keys))
+            "{}: threshold {} is more than the {} independent keys listed (an endorsed key counts with its "
+            "endorser)".format(where, threshold, lineages)
         )
     if problems:
         raise InputError(
@@ -164,7 +198,10 @@ def load_trust(path: Union[str, os.PathLike[str]]) -> TrustPolicy:
 
 
 def render_trust(policy: TrustPolicy) -> str:
-    """A trust file listing the policy's keys (without endorsements: each key on a ``key`` line)."""
+    """A trust file listing the policy's keys, each on a ``key`` line.
+
+    Endorsements are not kept: an endorsed key becomes an independent key (its own lineage).
+    """
     out = [TRUST_HEADER, "threshold {}".format(policy.threshold)]
     for index, key in enumerate(policy.keys):
         name = policy.names[index] if policy.names else key.key_id_hex
@@ -222,6 +259,7 @@ def verify_manifest(
     if bad:
         raise SignatureInvalidError("; ".join("{}: {}".format(c.member, c.detail) for c in bad))
     signers = [c.key for c in checks if c.status == VALID and c.key is not None]
+    lineages = {policy.lineage(key) for key in signers}
     if not signers:
         raise UntrustedSignerError(
             "no signature is by a trusted key: signed by {}; trusted: {}".format(
@@ -229,12 +267,13 @@ def verify_manifest(
             ),
             hint="if you trust the signer, add its public key to the trust file",
         )
-    if len(signers) < policy.threshold:
+    if len(lineages) < policy.threshold:
         raise ThresholdError(
-            "{} distinct trusted signers required, {} found: {}{}".format(
+            "{} distinct trusted signers required, {} found: {}{}{}".format(
                 policy.threshold,
-                len(signers),
+                len(lineages),
                 ", ".join(policy.describe(k) for k in signers),
+                " (keys related by endorsement count once)" if len(lineages) < len(signers) else "",
                 _untrusted_note(checks),
             )
         )
@@ -287,7 +326,12 @@ def _threshold(fields: Sequence[str], here: str, problems: List[str]) -> Optiona
 
 
 def _add_key(
-    fields: Sequence[str], here: str, names: List[str], keys: List[PublicKey], problems: List[str]
+    fields: Sequence[str],
+    here: str,
+    names: List[str],
+    keys: List[PublicKey],
+    problems: List[str],
+    backend: Optional[str],
 ) -> None:
     """Parse a ``key`` or ``endorsed`` line and append its key, or record why it cannot be used."""
     expected = 3 if fields[0] == "key" else 6
@@ -319,12 +363,15 @@ def _add_key(
         if endorser is None:
             problems.append("{}: endorser {!r} is not a key listed above this line".format(here, fields[4]))
             return
-        _check_endorsement(key, endorser, fields[5], here)
+        _check_endorsement(key, endorser, fields[5], here, backend)
+        key = minisign.PublicKey(key_id=key.key_id, key=key.key, comment=name, endorsed_by=endorser.key_id)
     names.append(name)
     keys.append(key)
 
 
-def _check_endorsement(key: PublicKey, endorser: PublicKey, token: str, here: str) -> None:
+def _check_endorsement(
+    key: PublicKey, endorser: PublicKey, token: str, here: str, backend: Optional[str]
+) -> None:
     """Verify that ``endorser`` signed :func:`endorsement_message` of ``key``."""
     try:
         text = base64.b64decode(token.encode("ascii"), validate=True).decode("utf-8")
@@ -334,11 +381,11 @@ def _check_endorsement(key: PublicKey, endorser: PublicKey, token: str, here: st
         ) from None
     signature = minisign.parse_signature(text, "{} (endorsement)".format(here))
     try:
-        minisign.verify_signature(endorsement_message(key), signature, endorser)
+        minisign.verify_signature(endorsement_message(key), signature, endorser, backend)
     except SignatureInvalidError as exc:
         raise SignatureInvalidError(
             "{}: the endorsement of key {} by {} does not verify ({})".format(
                 here, key.key_id_hex, endorser.comment or endorser.key_id_hex, exc.message
             ),
-            hint="re-create it with `netbundle endorse` using the endorser's secret key",
+            hint="re-create it with `netbundle trust endorse` using the endorser's secret key",
         ) from None
