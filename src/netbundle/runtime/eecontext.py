@@ -150,14 +150,14 @@ def _fits_image(target: TargetEntry, python: Optional[str], machine: str) -> boo
 
 
 def resolve_groups(manifest: Manifest, target: TargetEntry, groups: Sequence[str]) -> Tuple[str, ...]:
-    """``main`` plus the chosen groups, in the bundle's order; unknown groups raise UsageError."""
+    """``main``, then the chosen groups in the bundle's order; unknown groups raise UsageError."""
     unknown = sorted(set(groups) - set(manifest.groups))
     if unknown:
         raise UsageError(
             "bundle {} does not carry group(s) {}".format(manifest.bundle_id, ", ".join(unknown)),
             hint="groups in this bundle: " + ", ".join(manifest.groups),
         )
-    chosen = tuple(g for g in manifest.groups if g == "main" or g in groups)
+    chosen = ("main", *(g for g in manifest.groups if g != "main" and g in groups))
     missing = [g for g in chosen if g not in target.locks]
     if missing:
         raise BundleFormatError(
