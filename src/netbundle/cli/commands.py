@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from netbundle.cli.bundle import build, diff, inspect, verify
 from netbundle.cli.ee import ee_context
 from netbundle.cli.export import export
 from netbundle.cli.fetch import fetch
@@ -11,4 +12,4 @@ from netbundle.cli.fetch import fetch
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export, fetch, ee_context]
+COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, ee_context]

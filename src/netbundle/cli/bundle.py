@@ -1,0 +1,211 @@
+"""``netbundle build``, ``verify``, ``inspect``, ``diff``: make a signed bundle and review it."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from netbundle.cli._options import group_selection, project_option, selection_options
+
+if TYPE_CHECKING:
+    from netbundle.bundle.signing import SecretKey
+    from netbundle.runtime.trust import TrustPolicy
+
+BUILD_EPILOG = """
+Examples:
+
+\b
+  netbundle build --sign-key release.key -o dist/site-bundle.tar
+  netbundle build --with junos,arista --target cp39-manylinux_2_28_x86_64 --sign-key ci.key --sign-key release.key
+  NETBUNDLE_SIGN_KEY_PASSWORD=... netbundle build --sign-key release.key --json
+
+The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a byte-identical bundle.
+"""
+
+
+@click.command(epilog=BUILD_EPILOG)
+@project_option
+@selection_options
+@click.option(
+    "--target", "targets", multiple=True, metavar="TARGET", help="A configured target name or an inline spec."
+)
+@click.option(
+    "--index-url", help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's)."
+)
+@click.option(
+    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Content-addressed cache."
+)
+@click.option(
+    "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
+)
+@click.option(
+    "--sign-key",
+    "sign_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A minisign secret key; repeat for several signatures.",
+)
+@click.option(
+    "--password-env",
+    default="NETBUNDLE_SIGN_KEY_PASSWORD",
+    show_default=True,
+    metavar="VAR",
+    help="Environment variable holding the secret keys' password (else a prompt on a terminal).",
+)
+@click.option("--unsigned", is_flag=True, help="Build without a signature (installers refuse such a bundle).")
+@click.option(
+    "--pip-version",
+    metavar="VERSION",
+    help="The pip carried in tools/ (default: the newest that runs on every target).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("dist/bundle.tar"),
+    show_default=True,
+    help="The bundle file (written to a temporary name, then renamed).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, cache_dir: Path | None, jobs: int,
+          sign_keys: tuple[Path, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
+          as_json: bool, **params: Any) -> None:  # fmt: skip
+    """Build one signed bundle: wheels for every target, the project's own wheels, locks, SBOM, pip.
+
+    Everything the installer needs on the disconnected host is in the one .tar; its manifest lists every file's
+    size and sha256 and is signed with each --sign-key (minisign format: `minisign -V` checks it too).
+    """
+    from netbundle.bundle.builder import BuildRequest, build_bundle
+    from netbundle.errors import UsageError
+
+    if not sign_keys and not unsigned:
+        raise UsageError(
+            "no --sign-key given",
+            hint="sign with --sign-key KEY (netbundle keygen makes one), or pass --unsigned",
+        )
+    if sign_keys and unsigned:
+        raise UsageError("--unsigned and --sign-key exclude each other")
+    keys = load_signing_keys(sign_keys, password_env)
+    request = BuildRequest(
+        project_dir=project_dir,
+        output=output,
+        selection=group_selection(params),
+        targets=targets,
+        index_url=index_url,
+        cache_dir=cache_dir,
+        concurrency=jobs,
+        environ=dict(os.environ),
+        sign_keys=tuple(keys),
+        pip_version=pip_version,
+    )
+    result = build_bundle(request)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        return
+    m = result.manifest
+    click.echo(
+        f"{result.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files, {result.size} bytes)"
+    )
+    click.echo(f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}")
+    click.echo(
+        f"  manifest sha256 {result.manifest_sha256}; signed by: {', '.join(result.signers) or 'nobody'}"
+    )
+
+
+def load_signing_keys(paths: tuple[Path, ...], password_env: str) -> list[SecretKey]:
+    """Read each secret key; a password comes from ``password_env`` or a prompt, never from a flag."""
+    from netbundle.bundle.signing import is_encrypted, parse_secret_key, password_from_env
+    from netbundle.errors import InputError, UsageError
+
+    keys = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read the secret key ({exc})") from None
+        password = None
+        if is_encrypted(text, str(path)):
+            password = password_from_env(password_env)
+            if password is None:
+                if not sys.stdin.isatty():
+                    raise UsageError(
+                        f"{path} is password-protected and ${password_env} is not set",
+                        hint=f"set {password_env} (e.g. from a CI secret), or run on a terminal to be asked",
+                    )
+                password = click.prompt(f"Password for {path}", hide_input=True)
+        keys.append(parse_secret_key(text, password=password, where=str(path)))
+    return keys
+
+
+def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
+    from netbundle.errors import UsageError
+    from netbundle.runtime.trust import load_trust
+    from netbundle.runtime.trusted import merge_policies
+
+    if not trust_files:
+        raise UsageError(
+            "no --trust file given", hint="pass the trust file or the signer's .pub with --trust"
+        )
+    return merge_policies([load_trust(path) for path in trust_files])
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
+    """Check the bundle's signatures against trusted keys, then every member's size and sha256.
+
+    Exit 0 only when everything checks out; otherwise the exit code names the failure (see docs/reference/exit-codes.md).
+    """
+    from netbundle.runtime.describe import describe
+    from netbundle.runtime.reader import verify_bundle
+
+    verified = verify_bundle(bundle, _trust_policy(trust_files))
+    signers = [k.key_id_hex for k in verified.signers]
+    if as_json:
+        data = describe(verified.manifest, verified.manifest_sha256, signers, True)
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    m = verified.manifest
+    click.echo(f"verified: {m.project_name} {m.project_version} (bundle {m.bundle_id}), {len(m.files)} files, signed by {', '.join(signers)}")  # fmt: skip
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def inspect(bundle: Path, as_json: bool) -> None:
+    """Show a bundle's targets, groups, packages with their origin, and signers (nothing is verified)."""
+    from netbundle.runtime.describe import describe, render_description, signer_ids
+    from netbundle.runtime.reader import read_unverified
+
+    found = read_unverified(bundle)
+    data = describe(found.manifest, found.manifest_sha256, signer_ids(found.signatures), None)
+    click.echo(json.dumps(data, indent=2, sort_keys=True) if as_json else render_description(data))
+
+
+@click.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
+def diff(old: Path, new: Path, as_json: bool) -> None:
+    """What changed from bundle OLD to bundle NEW, per target and group, for review before promotion.
+
+    Packages added, removed, upgraded, downgraded; a file changed without a version change is flagged with "!!";
+    signer changes are shown. Neither bundle is verified: run `netbundle verify` on the one you promote.
+    """
+    from netbundle.runtime.describe import signer_ids
+    from netbundle.runtime.diff import diff_manifests, render_diff
+    from netbundle.runtime.reader import read_unverified
+
+    before, after = read_unverified(old), read_unverified(new)
+    result = diff_manifests(
+        before.manifest, after.manifest, signer_ids(before.signatures), signer_ids(after.signatures)
+    )
+    click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True) if as_json else render_diff(result))
