@@ -1,0 +1,3 @@
+"""netops-sample: the sample network-automation project that netbundle's main job bundles and installs."""
+
+__version__ = "0.3.0"
