@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+from netbundle.runtime.pip import PipRun, pip_check_argv, pip_install_argv, run, scrubbed_env
+
+
+def test_install_argv_is_offline_hash_checked_and_binary_only() -> None:
+    argv = pip_install_argv("/v/bin/python", ["/s/wheels", "/s/dist"], ["/s/main.txt", "/s/junos.txt"])
+    assert argv == [
+        "/v/bin/python", "-I", "-m", "pip", "install", "--isolated", "--no-index",
+        "--find-links", "/s/wheels", "--find-links", "/s/dist",
+        "--require-hashes", "--only-binary=:all:", "--no-input", "--disable-pip-version-check", "--no-cache-dir",
+        "--progress-bar=off", "-r", "/s/main.txt", "-r", "/s/junos.txt",
+    ]  # fmt: skip
+    assert "--no-deps" not in argv  # the resolver confirms the lock is complete for this host
+
+
+def test_install_argv_upgrade() -> None:
+    assert "--upgrade" in pip_install_argv("p", [], [], upgrade=True)
+
+
+def test_check_argv() -> None:
+    assert pip_check_argv("/v/bin/python")[:5] == ["/v/bin/python", "-I", "-m", "pip", "check"]
+
+
+def test_scrubbed_env_drops_pip_settings_and_foreign_python_paths() -> None:
+    env = scrubbed_env(
+        {
+            "PATH": "/usr/bin",
+            "HOME": "/root",
+            "PIP_INDEX_URL": "http://127.0.0.1:1/simple",
+            "PIP_FIND_LINKS": "/evil",
+            "pip_target": "/evil",
+            "PIP_CONFIG_FILE": "/evil/pip.conf",
+            "PYTHONPATH": "/evil",
+            "PYTHONHOME": "/evil",
+            "VIRTUAL_ENV": "/other",
+            "PYTHONUSERBASE": "/evil",
+        }
+    )
+    assert env == {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "PIP_CONFIG_FILE": os.devnull,
+        "PYTHONNOUSERSITE": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def test_pip_run_tail_and_ok() -> None:
+    done = PipRun(["pip"], 1, "".join(f"line {i}\n" for i in range(30)))
+    assert not done.ok
+    assert done.tail(2) == "line 28\nline 29"
+
+
+def test_run_captures_output_and_status_and_logs_the_command() -> None:
+    log = io.StringIO()
+    done = run([sys.executable, "-c", "import sys; print('hi'); sys.exit(3)"], dict(os.environ), log)
+    assert (done.returncode, done.output, done.ok) == (3, "hi\n", False)
+    assert log.getvalue().startswith("$ " + sys.executable)
+    assert log.getvalue().endswith("hi\n")
+
+
+def test_run_of_a_missing_program_is_an_install_error(tmp_path) -> None:
+    import pytest
+
+    from netbundle.runtime.errors import InstallError
+
+    with pytest.raises(InstallError, match="cannot run"):
+        run([str(tmp_path / "no-python")], {})
