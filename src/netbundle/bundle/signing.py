@@ -139,7 +139,7 @@ def parse_secret_key(text: str, *, password: str | None, where: str = "secret ke
         if password is None:
             raise InputError(
                 f"{where} is encrypted and no password was given",
-                hint=f"set {DEFAULT_PASSWORD_ENV} (or the variable named by --sign-key-password-env)",
+                hint=f"set {DEFAULT_PASSWORD_ENV} (or the variable named by --password-env)",
             )
         part = _xor(part, _keystream(password, salt, opslimit, memlimit))
     key_id, secret, checksum = part[:8], part[8:72], part[72:]

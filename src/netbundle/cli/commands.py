@@ -8,8 +8,9 @@ from netbundle.cli.bundle import build, diff, inspect, verify
 from netbundle.cli.ee import ee_context
 from netbundle.cli.export import export
 from netbundle.cli.fetch import fetch
+from netbundle.cli.keys import keygen, trust_group
 
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, ee_context]
+COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, ee_context, keygen, trust_group]

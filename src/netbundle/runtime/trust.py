@@ -119,6 +119,11 @@ class SignatureCheck:
     key: Optional[PublicKey] = None
 
 
+def is_key_name(name: str) -> bool:
+    """Whether ``name`` can name a key in a trust file (letters, digits, ``.``, ``_``, ``@``, ``-``)."""
+    return bool(_NAME.fullmatch(name))
+
+
 def endorsement_message(new_key: PublicKey) -> bytes:
     """The bytes an endorser signs to vouch for ``new_key``: a fixed context line, then the key line.
 
@@ -350,7 +355,7 @@ def _add_key(
         problems.append(exc.message)
         return
     key = minisign.PublicKey(key_id=key.key_id, key=key.key, comment=name)
-    if not _NAME.match(name) or name in names:
+    if not is_key_name(name) or name in names:
         problems.append(
             "{}: key name {!r} is not a unique name of letters, digits, '.', '_', '@', '-'".format(here, name)
         )
