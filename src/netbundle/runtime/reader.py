@@ -31,7 +31,7 @@ from .errors import BundleFormatError, IntegrityError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Dict, List, Optional, Set, Tuple, Type, Union
+    from typing import IO, Dict, List, NoReturn, Optional, Set, Tuple, Type, Union
 
     from .errors import NetbundleError
     from .manifest import Manifest
@@ -214,31 +214,43 @@ def _check_members(
     name: str,
     staging: Optional[pathlib.Path],
 ) -> None:
+    """Check every member. A member that may not be read at all (unknown, unsafe, a link, a wrong size in its
+    header) stops the reading at once: nothing after it can be trusted to be framed right. Content mismatches
+    are collected, so that one report names every damaged file."""
     expected = {entry.path: entry for entry in parsed.files}
     seen: Set[str] = set()
     problems: List[Problem] = []
     member = first
     while member is not None:
         problem = _member_problem(member, expected, seen)
-        if problem is None:
-            seen.add(member.name)
+        if problem is not None:
+            _fail(name, [*problems, problem])
+        seen.add(member.name)
+        try:
             problem = _copy_member(archive, member, expected[member.name], staging)
-        elif member.name in expected:
-            seen.add(member.name)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            _fail(name, [*problems, (IntegrityError, "{!r}: truncated ({})".format(member.name, exc))])
         if problem is not None:
             problems.append(problem)
-        member = _next(archive, name)
+        try:
+            member = _next(archive, name)
+        except BundleFormatError as exc:
+            _fail(name, [*problems, (BundleFormatError, exc.message)])
     missing = sorted(set(expected) - seen)
     problems.extend((IntegrityError, "{!r}: missing".format(path)) for path in missing)
     if problems:
-        integrity_only = all(kind is IntegrityError for kind, _ in problems)
-        error = IntegrityError if integrity_only else BundleFormatError
-        shown = "; ".join(message for _, message in problems[:5])
-        more = " (and {} more)".format(len(problems) - 5) if len(problems) > 5 else ""
-        raise error(
-            "{}: {}{}".format(name, shown, more),
-            hint="do not install it; fetch the bundle again from where it was published",
-        )
+        _fail(name, problems)
+
+
+def _fail(name: str, problems: List[Problem]) -> NoReturn:
+    integrity_only = all(kind is IntegrityError for kind, _ in problems)
+    error = IntegrityError if integrity_only else BundleFormatError
+    shown = "; ".join(message for _, message in problems[:5])
+    more = " (and {} more)".format(len(problems) - 5) if len(problems) > 5 else ""
+    raise error(
+        "{}: {}{}".format(name, shown, more),
+        hint="do not install it; fetch the bundle again from where it was published",
+    )
 
 
 def _member_problem(

@@ -1,0 +1,262 @@
+"""`netbundle build` / verify / inspect / diff against real local indexes, real signatures and real minisign."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.support.bundles import make_keypair, pip_wheel
+from tests.support.projects import Pkg, write_project
+from tests.support.simple_index import serve
+from tests.support.wheels import make_wheel
+
+from netbundle.cli import cli
+
+PASSWORD = "s3cr3t-index-pw"
+TARGETS = ["--target", "cp311-manylinux_2_28_x86_64", "--target", "cp39-manylinux_2_28_x86_64"]
+MINISIGN = shutil.which("minisign")
+
+
+def _project(
+    root: Path, public_url: str, private_url: str, files: dict[str, Path], pure_version: str
+) -> Path:
+    return write_project(
+        root,
+        [
+            Pkg("pure", pure_version, [files[f"pure-{pure_version}"]]),
+            Pkg("plat", "2.0", [files["plat-linux"]]),
+            Pkg("vendor-sdk", "3.0", [files["vendor-sdk"]], groups=["junos"],
+                source={"type": "legacy", "url": private_url, "reference": "private"}),
+        ],
+        sources=[{"name": "private", "url": private_url, "priority": "explicit"}],
+        dependencies=["pure", "plat"],
+        netbundle='\n[tool.poetry.group.junos.dependencies]\nvendor-sdk = { version = "*", source = "private" }\n'
+        '\n[tool.netbundle]\ngroups = ["junos"]\n[tool.netbundle.rehearse]\nsmoke = ["python -c pass"]\n',
+    )  # fmt: skip
+
+
+@pytest.fixture
+def world(tmp_path: Path):  # type: ignore[no-untyped-def]
+    public, private = tmp_path / "public", tmp_path / "private"
+    files = {
+        "pure-1.0": make_wheel(public, "pure", "1.0"),
+        "pure-1.1": make_wheel(public, "pure", "1.1"),
+        "plat-linux": make_wheel(public, "plat", "2.0", tag="cp39-abi3-manylinux_2_17_x86_64"),
+        "vendor-sdk": make_wheel(private, "vendor-sdk", "3.0"),
+    }
+    shutil.copy2(pip_wheel(), public / pip_wheel().name)
+    keys = [make_keypair(tmp_path / "keys", "release"), make_keypair(tmp_path / "keys", "ci")]
+    with serve(public) as pub, serve(private, auth=("ops", PASSWORD)) as priv:
+        project = _project(tmp_path / "project", pub.url, priv.url, files, "1.0")
+        yield {
+            "project": project,
+            "public": pub,
+            "private": priv,
+            "files": files,
+            "tmp": tmp_path,
+            "keys": keys,
+        }
+
+
+def run(world: dict, *args: str, cache: str = "cache", project: Path | None = None):  # type: ignore[no-untyped-def, type-arg]
+    env = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD,
+           "SOURCE_DATE_EPOCH": "1767225600"}  # fmt: skip
+    argv = ["build", "-P", str(project or world["project"]), "--index-url", world["public"].url,
+            "--cache-dir", str(world["tmp"] / cache), *TARGETS, *args]  # fmt: skip
+    return CliRunner().invoke(cli, argv, env=env)
+
+
+def members(bundle: Path) -> dict[str, bytes]:
+    with tarfile.open(bundle) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+
+
+def test_build_then_verify_with_ours_and_stock_minisign(world: dict) -> None:  # type: ignore[type-arg]
+    release, ci = world["keys"]
+    out = world["tmp"] / "dist" / "site.tar"
+    result = run(
+        world, "--sign-key", str(release.key_path), "--sign-key", str(ci.key_path), "-o", str(out), "--json"
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["groups"] == ["junos", "main"]
+    assert sorted(summary["signers"]) == sorted([release.public.key_id_hex, ci.public.key_id_hex])
+    trust = world["tmp"] / "trust.txt"
+    trust.write_text(
+        f"netbundle-trust 1\nthreshold 2\nkey release {release.public.to_base64()}\nkey ci {ci.public.to_base64()}\n"
+    )
+    verified = CliRunner().invoke(cli, ["verify", str(out), "--trust", str(trust)])
+    assert verified.exit_code == 0, verified.output
+    assert "verified: demo 1.0.0" in verified.output
+    found = members(out)
+    names = list(found)
+    assert names[0] == "netbundle/manifest.json"
+    assert names[1:3] == sorted(n for n in names if n.startswith("netbundle/signatures/"))
+    assert names[3:] == sorted(names[3:])
+    if MINISIGN is None:
+        pytest.fail("minisign is not installed: run scripts/install-test-tools")
+    (world["tmp"] / "manifest.json").write_bytes(found["netbundle/manifest.json"])
+    for key in (release, ci):
+        sig = world["tmp"] / f"{key.public.key_id_hex}.minisig"
+        sig.write_bytes(found[f"netbundle/signatures/{key.public.key_id_hex}.minisig"])
+        check = subprocess.run(
+            [MINISIGN, "-V", "-p", str(key.pub_path), "-m", str(world["tmp"] / "manifest.json"), "-x", str(sig)],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert check.returncode == 0, check.stderr
+        assert f"netbundle bundle {summary['bundle_id']}" in check.stdout
+
+
+def test_bundle_contents_locks_and_provenance(world: dict) -> None:  # type: ignore[type-arg]
+    out = world["tmp"] / "site.tar"
+    assert run(world, "--sign-key", str(world["keys"][0].key_path), "-o", str(out)).exit_code == 0
+    found = members(out)
+    manifest = json.loads(found["netbundle/manifest.json"])
+    files = {f["path"]: f for f in manifest["files"]}
+    for path, data in found.items():
+        if path in files:
+            assert files[path]["sha256"] == hashlib.sha256(data).hexdigest()
+            assert files[path]["size"] == len(data)
+    assert set(files) == {p for p in found if not p.startswith("netbundle/")}
+    junos = found["locks/cp39-manylinux_2_28_x86_64/requirements-junos.txt"].decode()
+    sdk_sha = hashlib.sha256(world["files"]["vendor-sdk"].read_bytes()).hexdigest()
+    assert f"vendor-sdk==3.0 \\\n    --hash=sha256:{sdk_sha}" in junos
+    assert not any(";" in line for line in junos.splitlines() if not line.startswith("#"))  # marker-free
+    main = found["locks/cp311-manylinux_2_28_x86_64/requirements-main.txt"].decode()
+    assert "pure==1.0" in main and "plat==2.0" in main and "vendor-sdk" not in main
+    sdk = next(p for p in manifest["packages"] if p["name"] == "vendor-sdk")
+    assert sdk["groups"] == ["junos"]
+    assert sdk["artifacts"][0]["origin"] == {
+        "kind": "index", "source": "private", "filename": "vendor_sdk-3.0-py3-none-any.whl",
+        "sha256": sdk_sha, "url": None, "build": None,
+    }  # fmt: skip
+    assert manifest["pip_wheel"] == f"tools/{pip_wheel().name}"
+    assert manifest["rehearse"] == {"smoke": ["python -c pass"]}
+    assert manifest["build_time"] == "2026-01-01T00:00:00Z"
+    pylock = found["locks/cp311-manylinux_2_28_x86_64/pylock.toml"].decode()
+    assert 'path = "../../wheels/plat-2.0-cp39-abi3-manylinux_2_17_x86_64.whl"' in pylock
+    sbom = json.loads(found["sbom/cyclonedx.json"])
+    assert {c["name"] for c in sbom["components"]} == {"pure", "plat", "vendor-sdk"}
+
+
+def test_bundle_holds_no_credential_path_or_user(world: dict) -> None:  # type: ignore[type-arg]
+    out = world["tmp"] / "site.tar"
+    assert run(world, "--sign-key", str(world["keys"][0].key_path), "-o", str(out)).exit_code == 0
+    raw = out.read_bytes()
+    forbidden = [PASSWORD, "ops:", str(world["tmp"]), str(Path.home()), str(Path.cwd())]
+    for text in forbidden:
+        assert text.encode() not in raw, text
+    with tarfile.open(out) as tar:
+        for member in tar.getmembers():
+            assert (member.uid, member.gid, member.uname, member.gname) == (0, 0, "", "")
+            assert member.mode == 0o644 and member.mtime == 1767225600
+
+
+def test_same_inputs_give_identical_bytes_with_different_caches(world: dict) -> None:  # type: ignore[type-arg]
+    key = str(world["keys"][0].key_path)
+    first, second = world["tmp"] / "a.tar", world["tmp"] / "b.tar"
+    assert run(world, "--sign-key", key, "-o", str(first), cache="cache-a").exit_code == 0
+    assert run(world, "--sign-key", key, "-o", str(second), cache="cache-b").exit_code == 0
+    assert hashlib.sha256(first.read_bytes()).digest() == hashlib.sha256(second.read_bytes()).digest()
+
+
+def test_diff_after_updating_one_package_shows_exactly_that(world: dict) -> None:  # type: ignore[type-arg]
+    key = str(world["keys"][0].key_path)
+    old, new = world["tmp"] / "old.tar", world["tmp"] / "new.tar"
+    assert run(world, "--sign-key", key, "-o", str(old)).exit_code == 0
+    updated = _project(
+        world["tmp"] / "project-updated", world["public"].url, world["private"].url, world["files"], "1.1"
+    )
+    assert run(world, "--sign-key", key, "-o", str(new), project=updated).exit_code == 0
+    result = CliRunner().invoke(cli, ["diff", str(old), str(new), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    changes = {
+        (c["target"], c["name"], c["change"], c["old_version"], c["new_version"]) for c in data["packages"]
+    }
+    assert changes == {
+        ("cp311-manylinux_2_28_x86_64", "pure", "upgraded", "1.0", "1.1"),
+        ("cp39-manylinux_2_28_x86_64", "pure", "upgraded", "1.0", "1.1"),
+    }
+    assert data["hash_changes"] == 0 and data["signers"]["added"] == []
+    text = CliRunner().invoke(cli, ["diff", str(old), str(new)]).output
+    assert "^ pure 1.0 -> 1.1 [main]" in text
+
+
+def test_diff_flags_a_changed_file_at_the_same_version(world: dict) -> None:  # type: ignore[type-arg]
+    key = str(world["keys"][0].key_path)
+    old, new = world["tmp"] / "old.tar", world["tmp"] / "new.tar"
+    assert run(world, "--sign-key", key, "-o", str(old)).exit_code == 0
+    # the same version re-published with other bytes (and a lock that follows it)
+    rebuilt = make_wheel(world["tmp"] / "republished", "pure", "1.0", payload="x = 1\n")
+    shutil.copy2(rebuilt, world["files"]["pure-1.0"])
+    updated = _project(
+        world["tmp"] / "project-2", world["public"].url, world["private"].url, world["files"], "1.0"
+    )
+    assert (
+        run(world, "--sign-key", str(world["keys"][1].key_path), "-o", str(new), project=updated).exit_code
+        == 0
+    )
+    text = CliRunner().invoke(cli, ["diff", str(old), str(new)]).output
+    assert "!! 2 package file(s) changed WITHOUT a version change" in text
+    assert "SIGNERS CHANGED" in text
+
+
+@pytest.mark.parametrize(
+    ("case", "code"),
+    [("wrong-key", 14), ("unsigned", 12), ("threshold", 15), ("manifest-edited", 13), ("file-flipped", 11)],
+)
+def test_verify_refusals_have_distinct_exit_codes(world: dict, case: str, code: int) -> None:  # type: ignore[type-arg]
+    release, ci = world["keys"]
+    out = world["tmp"] / "site.tar"
+    signing = ["--unsigned"] if case == "unsigned" else ["--sign-key", str(release.key_path)]
+    assert run(world, *signing, "-o", str(out)).exit_code == 0
+    trust = release.pub_path
+    if case == "wrong-key":
+        trust = ci.pub_path
+    if case == "threshold":
+        trust = world["tmp"] / "trust.txt"
+        trust.write_text(
+            f"netbundle-trust 1\nthreshold 2\nkey a {release.public.to_base64()}\nkey b {ci.public.to_base64()}\n"
+        )
+    if case in ("manifest-edited", "file-flipped"):
+        _rewrite(out, "netbundle/manifest.json" if case == "manifest-edited" else "locks/")
+    result = CliRunner().invoke(cli, ["verify", str(out), "--trust", str(trust)])
+    assert result.exit_code == code, result.output
+
+
+def _rewrite(bundle: Path, prefix: str) -> None:
+    """Flip one byte in the first member whose name starts with ``prefix`` (sizes unchanged)."""
+    found = members(bundle)
+    name = next(n for n in found if n.startswith(prefix))
+    data = bytearray(found[name])
+    data[len(data) // 2] ^= 0x01
+    found[name] = bytes(data)
+    with tarfile.open(bundle, "w", format=tarfile.PAX_FORMAT) as tar:
+        for member, content in found.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+
+
+def test_failed_build_leaves_no_bundle_and_no_partial_file(world: dict) -> None:  # type: ignore[type-arg]
+    out = world["tmp"] / "dist" / "site.tar"
+    out.parent.mkdir()
+    os.remove(world["files"]["plat-linux"])  # the index no longer serves a locked file
+    result = run(world, "--sign-key", str(world["keys"][0].key_path), "-o", str(out))
+    assert result.exit_code == 5, result.output
+    assert list(out.parent.iterdir()) == []
+
+
+def test_build_refuses_to_run_unsigned_by_accident(world: dict) -> None:  # type: ignore[type-arg]
+    result = run(world, "-o", str(world["tmp"] / "x.tar"))
+    assert result.exit_code == 2
+    assert "no --sign-key given" in result.output
