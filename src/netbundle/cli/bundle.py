@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from netbundle.cli._options import group_selection, project_option, selection_options
+from netbundle.cli.keys import load_signing_keys, sign_key_options
 
 if TYPE_CHECKING:
-    from netbundle.bundle.signing import SecretKey
     from netbundle.runtime.trust import TrustPolicy
 
 BUILD_EPILOG = """
@@ -43,20 +42,7 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
 @click.option(
     "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
 )
-@click.option(
-    "--sign-key",
-    "sign_keys",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="A minisign secret key; repeat for several signatures.",
-)
-@click.option(
-    "--password-env",
-    default="NETBUNDLE_SIGN_KEY_PASSWORD",
-    show_default=True,
-    metavar="VAR",
-    help="Environment variable holding the secret keys' password (else a prompt on a terminal).",
-)
+@sign_key_options
 @click.option("--unsigned", is_flag=True, help="Build without a signature (installers refuse such a bundle).")
 @click.option(
     "--pip-version",
@@ -115,31 +101,6 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     click.echo(
         f"  manifest sha256 {result.manifest_sha256}; signed by: {', '.join(result.signers) or 'nobody'}"
     )
-
-
-def load_signing_keys(paths: tuple[Path, ...], password_env: str) -> list[SecretKey]:
-    """Read each secret key; a password comes from ``password_env`` or a prompt, never from a flag."""
-    from netbundle.bundle.signing import is_encrypted, parse_secret_key, password_from_env
-    from netbundle.errors import InputError, UsageError
-
-    keys = []
-    for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{path}: cannot read the secret key ({exc})") from None
-        password = None
-        if is_encrypted(text, str(path)):
-            password = password_from_env(password_env)
-            if password is None:
-                if not sys.stdin.isatty():
-                    raise UsageError(
-                        f"{path} is password-protected and ${password_env} is not set",
-                        hint=f"set {password_env} (e.g. from a CI secret), or run on a terminal to be asked",
-                    )
-                password = click.prompt(f"Password for {path}", hide_input=True)
-        keys.append(parse_secret_key(text, password=password, where=str(path)))
-    return keys
 
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
