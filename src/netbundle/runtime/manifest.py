@@ -2,7 +2,7 @@
 
 The builder renders a :class:`Manifest` with :func:`render_manifest`; the installer parses the signed bytes with
 :func:`parse_manifest`, which validates every field and collects every problem before raising once. The format is
-specified in ``docs/reference/bundle-format.md`` with a JSON Schema in ``docs/reference/manifest.schema.json``.
+specified in ``docs/bundle-format.md`` with a JSON Schema in ``docs/manifest.schema.json``.
 
 Versioning: ``format_version`` is ``"MAJOR.MINOR"``. A reader refuses an unknown major version and accepts a newer
 minor version with a warning (unknown keys are then ignored, never trusted).
