@@ -36,7 +36,7 @@ from netbundle.runtime.manifest import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
 
     from netbundle.bundle.signing import SecretKey
     from netbundle.targets import Target
@@ -222,16 +222,9 @@ def _manifest(
     entries = [FileEntry(p, s.stat().st_size, carried.sha256[p], _kind(p)) for p, s in carried.files.items()]
     entries += [file_entry(path, _kind(path), data) for path, data in texts.items()]
     loaded = found.loaded
-    identity = hashlib.sha256(
-        canonical_json(
-            {
-                "project": [loaded.pyproject.name, loaded.pyproject.version],
-                "lock": loaded.lock_sha256,
-                "files": sorted([e.path, e.sha256] for e in entries),
-                "groups": list(groups),
-            }
-        )
-    ).hexdigest()
+    identity = bundle_identity(
+        (loaded.pyproject.name, loaded.pyproject.version), loaded.lock_sha256, entries, groups
+    )
     sbom = render_sbom(
         project=(loaded.pyproject.name or loaded.root.name, loaded.pyproject.version),
         packages=carried.packages,
@@ -263,6 +256,22 @@ def _manifest(
         smoke=loaded.pyproject.netbundle.smoke,
     )
     return manifest, members
+
+
+def bundle_identity(
+    project: tuple[str, str], lock_sha256: str, entries: Sequence[FileEntry], groups: Sequence[str]
+) -> str:
+    """The content digest behind the bundle id and the SBOM serial: project, lock, groups, every file's hash."""
+    return hashlib.sha256(
+        canonical_json(
+            {
+                "project": list(project),
+                "lock": lock_sha256,
+                "files": sorted([e.path, e.sha256] for e in entries if e.kind != "sbom"),
+                "groups": list(groups),
+            }
+        )
+    ).hexdigest()
 
 
 def _kind(path: str) -> str:

@@ -170,3 +170,35 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
         before.manifest, after.manifest, signer_ids(before.signatures), signer_ids(after.signatures)
     )
     click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True) if as_json else render_diff(result))
+
+
+@click.command()
+@click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Keys the parts must be signed with (a trust file or a .pub); repeatable.")  # fmt: skip
+@sign_key_options
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The merged bundle.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+def merge(parts: tuple[Path, ...], trust_files: tuple[Path, ...], sign_keys: tuple[Path, ...], password_env: str,
+          output: Path, as_json: bool) -> None:  # fmt: skip
+    """Combine bundles built from the same lock on different runners (e.g. an aarch64 runner) into one.
+
+    Each part is verified first; parts whose project, lock, groups or pip differ are refused, as is a file or
+    target that two parts describe differently. The result is re-signed with --sign-key.
+    """
+    from netbundle.bundle.merge import merge_bundles
+
+    result = merge_bundles(
+        parts, output, policy=_trust_policy(trust_files), sign_keys=load_signing_keys(sign_keys, password_env)
+    )
+    if as_json:
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        return
+    m = result.manifest
+    click.echo(f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}")  # fmt: skip

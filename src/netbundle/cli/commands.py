@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netbundle.cli.bundle import build, diff, inspect, verify
+from netbundle.cli.bundle import build, diff, inspect, merge, verify
 from netbundle.cli.ee import ee_context
 from netbundle.cli.export import export
 from netbundle.cli.fetch import fetch
@@ -13,4 +13,4 @@ from netbundle.cli.keys import keygen, trust_group
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, ee_context, keygen, trust_group]
+COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, merge, ee_context, keygen, trust_group]

@@ -260,3 +260,50 @@ def test_build_refuses_to_run_unsigned_by_accident(world: dict) -> None:  # type
     result = run(world, "-o", str(world["tmp"] / "x.tar"))
     assert result.exit_code == 2
     assert "no --sign-key given" in result.output
+
+
+def test_merge_of_per_target_parts_equals_the_combined_build(world: dict) -> None:  # type: ignore[type-arg]
+    release = world["keys"][0]
+    key = ["--sign-key", str(release.key_path)]
+    combined = world["tmp"] / "combined.tar"
+    assert run(world, *key, "-o", str(combined)).exit_code == 0
+    parts = []
+    for target in ("cp311-manylinux_2_28_x86_64", "cp39-manylinux_2_28_x86_64"):
+        part = world["tmp"] / f"part-{target}.tar"
+        argv = ["build", "-P", str(world["project"]), "--index-url", world["public"].url, "--cache-dir",
+                str(world["tmp"] / "cache"), "--target", target, *key, "-o", str(part)]  # fmt: skip
+        env = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD,
+               "SOURCE_DATE_EPOCH": "1767225600"}  # fmt: skip
+        assert CliRunner().invoke(cli, argv, env=env).exit_code == 0
+        parts.append(str(part))
+    merged = world["tmp"] / "merged.tar"
+    result = CliRunner().invoke(
+        cli, ["merge", *parts, "--trust", str(release.pub_path), *key, "-o", str(merged), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["targets"] == [
+        "cp311-manylinux_2_28_x86_64",
+        "cp39-manylinux_2_28_x86_64",
+    ]
+    assert members(merged)["netbundle/manifest.json"] == members(combined)["netbundle/manifest.json"]
+    assert merged.read_bytes() == combined.read_bytes()
+
+
+def test_merge_refuses_parts_of_another_lock(world: dict) -> None:  # type: ignore[type-arg]
+    release = world["keys"][0]
+    key = ["--sign-key", str(release.key_path)]
+    old, new = world["tmp"] / "old.tar", world["tmp"] / "new.tar"
+    assert run(world, *key, "-o", str(old)).exit_code == 0
+    updated = _project(world["tmp"] / "p2", world["public"].url, world["private"].url, world["files"], "1.1")
+    assert run(world, *key, "-o", str(new), project=updated).exit_code == 0
+    out = world["tmp"] / "merged.tar"
+    result = CliRunner().invoke(
+        cli, ["merge", str(old), str(new), "--trust", str(release.pub_path), *key, "-o", str(out)]
+    )
+    assert result.exit_code == 3, result.output
+    assert "lock sha256" in result.output
+    assert not out.exists()
+    untrusted = CliRunner().invoke(
+        cli, ["merge", str(old), str(old), "--trust", str(world["keys"][1].pub_path), *key, "-o", str(out)]
+    )
+    assert untrusted.exit_code == 14
