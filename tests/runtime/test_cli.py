@@ -238,3 +238,9 @@ def test_install_list_check_rollback(
     assert cli.main(["list", "--prefix", prefix, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["generations"]) == 1
     assert cli.main(["rollback", "--prefix", prefix]) == PrefixError.exit_code
+
+
+def test_every_command_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "installer-cli.md").read_text()
+    for name in COMMANDS:
+        assert f"| `{name} " in doc or f"| `{name} [" in doc, name
