@@ -13,4 +13,15 @@ from netbundle.cli.keys import keygen, trust_group
 if TYPE_CHECKING:
     import click
 
-COMMANDS: list[click.Command] = [export, fetch, build, verify, inspect, diff, merge, ee_context, keygen, trust_group]
+COMMANDS: list[click.Command] = [
+    export,
+    fetch,
+    build,
+    verify,
+    inspect,
+    diff,
+    merge,
+    ee_context,
+    keygen,
+    trust_group,
+]
