@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 
 from installer import install as install_wheel
@@ -98,7 +99,7 @@ def install_pip_wheel(venv: Venv, wheel: pathlib.Path) -> None:
     try:
         with WheelFile.open(wheel) as source:
             install_wheel(source, destination, {"INSTALLER": _INSTALLER_NAME})
-    except (InstallerError, OSError, ValueError) as exc:
+    except (InstallerError, OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InstallError("cannot install {} into {}: {}".format(wheel.name, venv.path, exc)) from None
 
 

@@ -1,0 +1,145 @@
+"""install, reinstall, groups, rollback, list and downgrades against real venvs and the real bundled pip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.integration.installer.conftest import MakeBundle
+from tests.integration.installer.prefixes import prefix_entries, run_in_prefix
+from tests.support.bundles import pip_wheel
+
+from netbundle.runtime.errors import (
+    DowngradeError,
+    InstallError,
+    PrefixError,
+    UntrustedSignerError,
+    UsageError,
+)
+from netbundle.runtime.install import install, list_generations, rollback
+from netbundle.runtime.trust import TrustPolicy
+
+pytestmark = pytest.mark.integration
+
+
+def test_install_then_groups_then_rollback(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+    path = bundle(packages=[("alpha", "1.0"), ("beta", "2.0")], groups={"main": ["alpha"], "junos": ["beta"]})
+    prefix = tmp_path / "prefix"
+    steps: list[str] = []
+
+    first = install(path, prefix, policy, progress=steps.append)
+    assert first.status == "installed" and first.generation.number == 1 and first.previous is None
+    assert steps[0].startswith("verifying ")
+    assert run_in_prefix(prefix, "import alpha, sys; print(alpha.__version__, sys.prefix)") == f"1.0 {prefix}"
+    pip_version = pip_wheel().name.split("-")[1]
+    receipt = json.loads((prefix / "current" / "receipt.json").read_text())
+    assert receipt["distributions"] == {
+        "alpha": "1.0",
+        "pip": pip_version,
+    }  # pip is the bundle's, not ensurepip's
+    assert receipt["groups"] == ["main"] and receipt["signers"] == [policy.keys[0].key_id_hex]
+    installer = next((prefix / receipt["site_packages"][0]).glob("pip-*.dist-info")) / "INSTALLER"
+    assert installer.read_text() == "netbundle\n"
+
+    again = install(path, prefix, policy)
+    assert again.status == "unchanged" and again.generation.number == 1
+
+    second = install(path, prefix, policy, groups=["junos"])
+    assert (second.status, second.generation.number, second.previous) == ("installed", 2, 1)
+    assert run_in_prefix(prefix, "import alpha, beta; print(beta.__version__)") == "2.0"
+    assert second.generation.receipt.groups == ("main", "junos")
+
+    listed = list_generations(prefix)
+    assert [(g.number, g.current) for g in listed.generations] == [(1, False), (2, True)]
+
+    back = rollback(prefix)
+    assert (back.previous.number, back.current.number) == (2, 1)
+    assert run_in_prefix(prefix, "import importlib.util as u; print(u.find_spec('beta') is None)") == "True"
+    assert sorted(p.name for p in prefix.iterdir()) == [
+        ".lock", ".netbundle-prefix", "bin", "current", "generations", "lib", "lib64", "logs", "pyvenv.cfg",
+    ]  # fmt: skip
+
+
+def test_force_makes_a_new_generation_of_the_same_bundle(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    path = bundle()
+    install(path, tmp_path / "p", policy)
+    forced = install(path, tmp_path / "p", policy, force=True)
+    assert (forced.status, forced.generation.number) == ("installed", 2)
+
+
+def test_downgrade_is_refused_then_allowed(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+    new = bundle("new", version="2.0.0", packages=[("alpha", "2.0")])
+    old = bundle("old", version="1.0.0", packages=[("alpha", "1.0")])
+    prefix = tmp_path / "p"
+    install(new, prefix, policy)
+    before = prefix_entries(prefix)
+    with pytest.raises(
+        DowngradeError, match=r"sample-project 1\.0\.0.*is older than the current generation 1"
+    ):
+        install(old, prefix, policy)
+    assert prefix_entries(prefix) == before
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
+    result = install(old, prefix, policy, allow_downgrade=True)
+    assert result.generation.number == 2
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "1.0"
+
+
+def test_failing_pip_leaves_current_and_no_stray_directories(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle("good"), prefix, policy)
+    before = prefix_entries(prefix)
+    broken = bundle("broken", version="2.0.0", packages=[("alpha", "2.0")], requires={"alpha": ["ghost>=1"]})
+    with pytest.raises(
+        InstallError, match=r"pip install of bundle sample-project-2\.0\.0-\w+ .* failed: ERROR:"
+    ) as e:
+        install(broken, prefix, policy)
+    assert e.value.hint is not None and "0002-" in e.value.hint  # the log of the failed generation
+    log = Path(e.value.hint.rsplit(" ", 1)[-1])
+    assert "ghost" in log.read_text()
+    assert prefix_entries(prefix) == before
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "1.0"
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"groups": ["nope"]}, UsageError, "does not carry group nope"),
+        ({"target": "nope"}, UsageError, "has no target 'nope'"),
+    ],
+)
+def test_usage_errors_change_nothing(
+    tmp_path: Path,
+    bundle: MakeBundle,
+    policy: TrustPolicy,
+    options: dict[str, object],
+    error: type,
+    message: str,
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle(), prefix, policy)
+    before = prefix_entries(prefix)
+    with pytest.raises(error, match=message):
+        install(bundle("other", version="2.0.0"), prefix, policy, **options)  # type: ignore[arg-type]
+    assert prefix_entries(prefix) == before
+
+
+def test_an_untrusted_bundle_writes_nothing_but_the_prefix_skeleton(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from tests.support.bundles import make_keypair
+
+    stranger = make_keypair(tmp_path, "stranger")
+    with pytest.raises(UntrustedSignerError):
+        install(bundle(keys=(stranger,)), tmp_path / "p", policy)
+    assert prefix_entries(tmp_path / "p") == [".lock", ".netbundle-prefix", "generations"]
+
+
+def test_another_project_is_refused(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+    install(bundle(), tmp_path / "p", policy)
+    with pytest.raises(PrefixError, match="prefix holds sample-project, not other"):
+        install(bundle("o", project="other"), tmp_path / "p", policy)
