@@ -22,10 +22,11 @@ from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.bundle.writer import file_entry, write_bundle
-from netbundle.errors import UsageError
+from netbundle.errors import BuildError, UsageError
 from netbundle.fetch.cache import file_sha256
 from netbundle.fetch.wheelhouse import FetchRequest, Gathered, gather
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
+from netbundle.lock.project import load_project
 from netbundle.runtime.manifest import (
     FORMAT_VERSION,
     FileEntry,
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from netbundle.bundle.signing import SecretKey
+    from netbundle.fetch.select import Choice
+    from netbundle.lock.model import SelectedPackage
     from netbundle.targets import Target
 
 
@@ -93,6 +96,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 
 def build_bundle(request: BuildRequest) -> BuildResult:
     """Build, sign and write the bundle; nothing is left at ``request.output`` unless it all succeeded."""
+    _check_selection(request)
     found = gather(
         FetchRequest(
             project_dir=request.project_dir,
@@ -136,6 +140,17 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
     )
+
+
+def _check_selection(request: BuildRequest) -> None:
+    """A bundle always carries ``main`` (the project and what it needs): refuse selections that drop it."""
+    loaded = load_project(request.project_dir)
+    groups = resolve_groups(loaded.pyproject, request.selection)
+    if "main" not in groups:
+        raise UsageError(
+            f"the selection carries {', '.join(sorted(groups)) or 'no group'} but not main",
+            hint="a bundle always carries main: use --with GROUP instead of --only, and do not pass --without main",
+        )
 
 
 def _project_artifacts(found: Gathered, outdir: Path, epoch: int) -> plan.ProjectArtifacts | None:
@@ -184,12 +199,16 @@ def _locks(
     texts: dict[str, bytes] = {}
     everything = select_packages(loaded.pyproject, loaded.lock, found.selection)
     for target in found.targets:
-        choices = {c.package.name: c for c in found.plan.choices[target.name]}
+        choices: dict[str, Choice] = {c.package.name: c for c in found.plan.choices[target.name]}
         for group in groups:
             wanted = select_packages(loaded.pyproject, loaded.lock, _group_selection(found, group))
             here = select_for_environment(wanted, target.marker_environment(), where=f"target {target.name}")
             rows: list[tuple[str, str, str]] = [
-                (i.package.name, i.package.version, plan.bundled_hash(choices[i.package.name], found.built))
+                (
+                    i.package.name,
+                    i.package.version,
+                    plan.bundled_hash(_choice(choices, i, target), found.built),
+                )
                 for i in here
             ]
             if group == "main" and project is not None:
@@ -207,6 +226,16 @@ def _locks(
         )
         texts[plan.pylock_member(target.name)] = pylock.encode()
     return texts
+
+
+def _choice(choices: Mapping[str, Choice], item: SelectedPackage, target: Target) -> Choice:
+    choice = choices.get(item.package.name)
+    if choice is None:  # a group needs a package the carried selection did not choose for this target
+        raise BuildError(
+            f"{item.package.name} {item.package.version} is needed on target {target.name} but was not selected",
+            hint="report this with the pyproject.toml and poetry.lock: the group selections disagree",
+        )
+    return choice
 
 
 def _manifest(

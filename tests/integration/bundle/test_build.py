@@ -307,3 +307,33 @@ def test_merge_refuses_parts_of_another_lock(world: dict) -> None:  # type: igno
         cli, ["merge", str(old), str(old), "--trust", str(world["keys"][1].pub_path), *key, "-o", str(out)]
     )
     assert untrusted.exit_code == 14
+
+
+def test_selection_without_main_is_refused(world: dict) -> None:  # type: ignore[type-arg]
+    result = run(
+        world,
+        "--only",
+        "junos",
+        "--sign-key",
+        str(world["keys"][0].key_path),
+        "-o",
+        str(world["tmp"] / "x.tar"),
+    )
+    assert result.exit_code == 2
+    assert "but not main" in result.output
+
+
+def test_key_made_by_stock_minisign_signs_a_bundle_we_verify(world: dict) -> None:  # type: ignore[type-arg]
+    if MINISIGN is None:
+        pytest.fail("minisign is not installed: run scripts/install-test-tools")
+    keys = world["tmp"] / "minisign-keys"
+    keys.mkdir()
+    made = subprocess.run(
+        [MINISIGN, "-G", "-W", "-p", str(keys / "ms.pub"), "-s", str(keys / "ms.key")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    out = world["tmp"] / "site.tar"
+    assert run(world, "--sign-key", str(keys / "ms.key"), "-o", str(out)).exit_code == 0
+    verified = CliRunner().invoke(cli, ["verify", str(out), "--trust", str(keys / "ms.pub")])
+    assert verified.exit_code == 0, verified.output
