@@ -9,6 +9,7 @@ venv inside ``unshare -n`` (no network at all) from the context's own files.
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import shutil
 import subprocess
@@ -16,8 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.simple_index import serve
 from tests.support.wheels import make_wheel
 
+from netbundle.bundle.signing import generate_keypair
 from netbundle.runtime import eecontext
 from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
 from netbundle.runtime.reader import VerifiedBundle
@@ -155,3 +158,83 @@ def test_the_pip_step_installs_everything_without_a_network(created: Path, tmp_p
         [str(python), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, check=True
     )
     assert "unused" not in listed.stdout
+
+
+# --- the real sample: netbundle build of sample-bundles/netops-automation, then its EE context -------------------
+
+
+@pytest.fixture(scope="module")
+def sample_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample project built and signed by `netbundle build` from a local index (the bundle and its .pub)."""
+    corpus = REPO / ".cache" / "corpus" / "all"
+    if not corpus.is_dir():
+        pytest.fail(f"{corpus} is missing: run scripts/prepare-corpus")
+    work = tmp_path_factory.mktemp("sample")
+    secret, public = generate_keypair(comment="ee test", password=None)
+    (work / "k.key").write_bytes(secret)
+    (work / "k.pub").write_bytes(public)
+    with serve(corpus) as index:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(work),
+            "PIP_CONFIG_FILE": "/dev/null",
+            "PIP_INDEX_URL": index.url,
+        }
+        argv = [
+            str(REPO / ".venv" / "bin" / "netbundle"),
+            "-q",
+            "build",
+            "-P",
+            str(REPO / "sample-bundles" / "netops-automation"),
+        ]
+        argv += [
+            "--index-url",
+            index.url,
+            "--cache-dir",
+            str(work / "cache"),
+            "--sign-key",
+            str(work / "k.key"),
+        ]
+        run = subprocess.run(
+            [*argv, "-o", str(work / "netops.tar")], env=env, capture_output=True, text=True, check=False
+        )
+    assert run.returncode == 0, run.stderr
+    return work / "netops.tar", work / "k.pub"
+
+
+def test_the_sample_bundle_installs_offline_from_its_ee_context(
+    sample_bundle: tuple[Path, Path], ansible_builder: Path, tmp_path: Path
+) -> None:
+    bundle, pub = sample_bundle
+    out = tmp_path / "ee"
+    result = eecontext.ee_context_from_bundle(str(bundle), out, [str(pub)], groups=["junos"], python=PY)
+    assert result.target == f"cp{PY.replace('.', '')}-manylinux_2_28_x86_64"
+    argv = [
+        str(ansible_builder),
+        "create",
+        "--output-filename",
+        "Containerfile",
+        "-f",
+        eecontext.DEFINITION_NAME,
+    ]
+    created = subprocess.run(argv, cwd=out, capture_output=True, text=True, check=False)
+    assert created.returncode == 0, created.stdout + created.stderr
+    step = next(
+        line for line in (out / "context" / "Containerfile").read_text().splitlines() if "--no-index" in line
+    )
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    command = (
+        step.removeprefix("RUN ")
+        .replace("$PYCMD", shlex.quote(str(venv / "bin" / "python")))
+        .replace(eecontext.IMAGE_DIR, shlex.quote(str(out / "context" / "_build" / eecontext.FILES_DIR)))
+    )
+    run = subprocess.run(["unshare", "-n", "sh", "-c", command], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    versions = subprocess.run(
+        [str(venv / "bin" / "netops"), "versions", "--json"], capture_output=True, text=True, check=False
+    )
+    assert versions.returncode == 0, versions.stderr
+    installed = json.loads(versions.stdout)
+    assert all(installed["main"].values()) and all(installed["junos"].values())
+    assert not any(installed["cisco"].values()) and not any(installed["arista"].values())
