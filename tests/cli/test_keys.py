@@ -64,6 +64,12 @@ def test_keygen_refuses_to_overwrite(runner: CliRunner, tmp_path: Path) -> None:
     assert (tmp_path / "k.key").read_bytes() != before
 
 
+def test_keygen_into_a_missing_directory_fails_before_asking(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["keygen", "-o", str(tmp_path / "nope" / "k")])
+    assert result.exit_code == 3
+    assert "is not a directory" in result.output
+
+
 def test_keygen_needs_a_password_source(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["keygen", "-o", str(tmp_path / "k"), "--password-env", "NB_UNSET_VAR"])
     assert result.exit_code == 2

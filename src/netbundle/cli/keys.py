@@ -133,6 +133,8 @@ def keygen(prefix: str, comment: str, no_password: bool, password_env: str, forc
     from netbundle.errors import InputError, UsageError
     from netbundle.runtime import minisign
 
+    if not Path(prefix).parent.is_dir():
+        raise InputError(f"cannot write {prefix}.key: {Path(prefix).parent} is not a directory")
     existing = [str(path) for path in keypair_paths(prefix) if path.exists()]
     if existing and not force:
         raise InputError(
