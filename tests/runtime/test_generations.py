@@ -8,8 +8,9 @@ import pytest
 
 from netbundle.runtime import generations as gens
 from netbundle.runtime.errors import PrefixError
+from netbundle.runtime.receipt import Receipt, parse_receipt, write_receipt
 
-RECEIPT = gens.Receipt(
+RECEIPT = Receipt(
     generation=1,
     bundle_id="demo-1.0-0123456789ab",
     project="demo",
@@ -30,7 +31,7 @@ def add_generation(prefix: Path, number: int, *, complete: bool = True, current:
     path = prefix / "generations" / gens.generation_name(number, RECEIPT.bundle_id)
     (path / "bin").mkdir(parents=True)
     if complete:
-        gens.write_receipt(path, replace(RECEIPT, generation=number))
+        write_receipt(path, replace(RECEIPT, generation=number))
     if current:
         gens.switch_current(prefix, path.name)
     return path
@@ -44,14 +45,14 @@ def prefix(tmp_path: Path) -> Path:
 def test_receipt_round_trips_and_keeps_unknown_keys() -> None:
     data = RECEIPT.to_json()
     data["future"] = {"x": 1}
-    parsed = gens.parse_receipt(json.loads(json.dumps(data)))
+    parsed = parse_receipt(json.loads(json.dumps(data)))
     assert replace(parsed, extra={}) == RECEIPT
     assert parsed.to_json()["future"] == {"x": 1}
 
 
 def test_receipt_of_another_format_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown receipt format"):
-        gens.parse_receipt({**RECEIPT.to_json(), "format": 2})
+        parse_receipt({**RECEIPT.to_json(), "format": 2})
 
 
 @pytest.mark.parametrize(

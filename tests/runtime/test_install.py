@@ -16,6 +16,7 @@ from netbundle.runtime.install import (
     select_groups,
 )
 from netbundle.runtime.manifest import Manifest, TargetEntry
+from netbundle.runtime.receipt import Receipt
 
 TARGET = TargetEntry(
     name="t",
@@ -42,7 +43,7 @@ MANIFEST = Manifest(
     files=(),
     packages=(),
 )
-CURRENT = gens.Receipt(
+CURRENT = Receipt(
     generation=3,
     bundle_id="demo-2.0-aaaa",
     project="demo",

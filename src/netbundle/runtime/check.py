@@ -24,6 +24,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from . import generations as gens
 from .errors import DriftError, PrefixError, UsageError
 from .reader import verify_bundle
+from .receipt import Receipt
 from .venv import iter_distributions
 
 TYPE_CHECKING = False
@@ -260,7 +261,7 @@ def _digest_of(path: pathlib.Path) -> Optional[str]:
 
 
 def _bundle_expectation(
-    bundle: Union[str, os.PathLike[str]], policy: TrustPolicy, receipt: gens.Receipt
+    bundle: Union[str, os.PathLike[str]], policy: TrustPolicy, receipt: Receipt
 ) -> Dict[str, str]:
     """What the bundle's locks for the receipt's target and groups install, plus the bundle's pip."""
     staging = pathlib.Path(tempfile.mkdtemp(prefix="netbundle-check-"))

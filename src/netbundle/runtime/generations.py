@@ -20,25 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import pathlib
 import re
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .errors import PrefixError
+from .receipt import RECEIPT, Receipt, fsync_dir, read_receipt, write_atomic
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+    from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
 MARKER = ".netbundle-prefix"
 MARKER_TEXT = "netbundle-prefix 1\n"
 LOCK = ".lock"
 CURRENT = "current"
 GENERATIONS = "generations"
-RECEIPT = "receipt.json"
 STAGING_PREFIX = ".staging-"
 #: Fixed links into ``current``: with ``pyvenv.cfg`` and the library directories the prefix itself is the current
 #: venv, so ``<prefix>/bin/python`` is that venv's interpreter (Python finds a venv by the pyvenv.cfg beside or
@@ -46,72 +45,7 @@ STAGING_PREFIX = ".staging-"
 PREFIX_LINKS = ("bin", "lib", "lib64", "pyvenv.cfg")
 #: Complete generations kept besides ``current``'s; older ones are removed after a successful install.
 KEEP_GENERATIONS = 5
-RECEIPT_FORMAT = 1
 _GENERATION = re.compile(r"^(\d{4,})-([A-Za-z0-9._-]+)$")
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a generation holds and where it came from (``receipt.json``)."""
-
-    generation: int
-    bundle_id: str
-    project: str
-    version: str
-    build_time: str
-    manifest_sha256: str
-    signers: Tuple[str, ...]
-    target: str
-    groups: Tuple[str, ...]
-    distributions: Mapping[str, str]
-    site_packages: Tuple[str, ...]
-    netbundle_version: str
-    installed_at: str
-    format: int = RECEIPT_FORMAT
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> Dict[str, Any]:
-        data = dict(self.extra)
-        data.update(
-            format=self.format,
-            generation=self.generation,
-            bundle_id=self.bundle_id,
-            project=self.project,
-            version=self.version,
-            build_time=self.build_time,
-            manifest_sha256=self.manifest_sha256,
-            signers=list(self.signers),
-            target=self.target,
-            groups=list(self.groups),
-            distributions=dict(sorted(self.distributions.items())),
-            site_packages=list(self.site_packages),
-            netbundle_version=self.netbundle_version,
-            installed_at=self.installed_at,
-        )
-        return data
-
-
-def parse_receipt(data: Mapping[str, Any]) -> Receipt:
-    """A receipt from its JSON object; raises KeyError/TypeError/ValueError when malformed."""
-    known = set(Receipt.__dataclass_fields__) - {"extra"}
-    if int(data["format"]) != RECEIPT_FORMAT:
-        raise ValueError("unknown receipt format {!r}".format(data["format"]))
-    return Receipt(
-        generation=int(data["generation"]),
-        bundle_id=str(data["bundle_id"]),
-        project=str(data["project"]),
-        version=str(data["version"]),
-        build_time=str(data["build_time"]),
-        manifest_sha256=str(data["manifest_sha256"]),
-        signers=tuple(str(s) for s in data["signers"]),
-        target=str(data["target"]),
-        groups=tuple(str(g) for g in data["groups"]),
-        distributions={str(k): str(v) for k, v in dict(data["distributions"]).items()},
-        site_packages=tuple(str(p) for p in data["site_packages"]),
-        netbundle_version=str(data["netbundle_version"]),
-        installed_at=str(data["installed_at"]),
-        extra={k: v for k, v in data.items() if k not in known},
-    )
 
 
 @dataclass(frozen=True)
@@ -170,7 +104,7 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
         )
     try:
         (path / GENERATIONS).mkdir(parents=True, exist_ok=True)
-        _write_atomic(marker, MARKER_TEXT.encode("ascii"))
+        write_atomic(marker, MARKER_TEXT.encode("ascii"))
     except OSError as exc:
         raise PrefixError("cannot create prefix {}: {}".format(path, exc.strerror)) from None
     return path
@@ -202,24 +136,6 @@ def prefix_lock(prefix: pathlib.Path) -> Iterator[None]:
 
 
 # --- reading generations -----------------------------------------------------------------------------------------
-
-
-def read_receipt(directory: pathlib.Path) -> Optional[Receipt]:
-    """The receipt of a generation directory; None when it has none (an incomplete generation).
-
-    :raises PrefixError: the receipt exists but cannot be read or parsed.
-    """
-    path = directory / RECEIPT
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PrefixError("cannot read {}: {}".format(path, exc.strerror)) from None
-    try:
-        return parse_receipt(json.loads(raw.decode("utf-8")))
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise PrefixError("{} is damaged: {}".format(path, exc)) from None
 
 
 def current_name(prefix: pathlib.Path) -> Optional[str]:
@@ -272,12 +188,6 @@ def new_generation_dir(prefix: pathlib.Path, bundle_id: str) -> pathlib.Path:
     return prefix / GENERATIONS / generation_name(max(numbers, default=0) + 1, bundle_id)
 
 
-def write_receipt(directory: pathlib.Path, receipt: Receipt) -> None:
-    """Write ``receipt.json`` atomically: the generation is complete from this moment on."""
-    text = json.dumps(receipt.to_json(), indent=2, sort_keys=True) + "\n"
-    _write_atomic(directory / RECEIPT, text.encode("utf-8"))
-
-
 def switch_current(prefix: pathlib.Path, name: str) -> None:
     """Point ``current`` at ``generations/<name>`` atomically (a new symlink renamed over the old one)."""
     for link in PREFIX_LINKS:
@@ -293,7 +203,7 @@ def _replace_symlink(link: pathlib.Path, target: str) -> None:
         temporary.unlink()
     temporary.symlink_to(target)
     temporary.replace(link)
-    _fsync_dir(link.parent)
+    fsync_dir(link.parent)
 
 
 def clean_leftovers(prefix: pathlib.Path) -> List[str]:
@@ -432,25 +342,3 @@ def render_rollback(result: RollbackResult) -> str:
         result.previous.number, result.previous.receipt.project, result.previous.receipt.version,
         result.current.number, result.current.receipt.project, result.current.receipt.version,
     )  # fmt: skip
-
-
-# --- small I/O helpers -------------------------------------------------------------------------------------------
-
-
-def _write_atomic(path: pathlib.Path, data: bytes) -> None:
-    temporary = path.with_name(".{}.{}.tmp".format(path.name, os.getpid()))
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: pathlib.Path) -> None:
-    """Make a rename durable (a power loss after the switch must not bring the old ``current`` back)."""
-    fd = os.open(str(directory), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

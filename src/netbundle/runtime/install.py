@@ -28,6 +28,7 @@ from .generations import list_generations, rollback
 from .host import HostInfo, choose_target
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
 from .reader import verify_bundle
+from .receipt import Receipt, write_receipt
 from .venv import create_venv, installed_versions
 
 TYPE_CHECKING = False
@@ -162,7 +163,7 @@ def plan_against_current(
     manifest: Manifest,
     target: str,
     groups: Tuple[str, ...],
-    current: Optional[gens.Receipt],
+    current: Optional[Receipt],
     allow_downgrade: bool = False,
     force: bool = False,
 ) -> str:
@@ -192,7 +193,7 @@ def plan_against_current(
     return INSTALLED
 
 
-def _is_older(manifest: Manifest, current: gens.Receipt) -> bool:
+def _is_older(manifest: Manifest, current: Receipt) -> bool:
     try:
         new, old = Version(manifest.project_version), Version(current.version)
     except InvalidVersion:
@@ -248,7 +249,7 @@ def _build_generation(
     directory: pathlib.Path,
     log: IO[str],
     log_path: pathlib.Path,
-) -> gens.Receipt:
+) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
     venv = create_venv(directory, pip_wheel, python=sys.executable)
@@ -273,7 +274,7 @@ def _build_generation(
         dict.fromkeys(os.path.relpath(venv.scheme[k], str(directory)) for k in ("purelib", "platlib"))
     )
     receipt = _receipt(bundle, target.name, groups, directory, site)
-    gens.write_receipt(directory, receipt)
+    write_receipt(directory, receipt)
     return receipt
 
 
@@ -283,10 +284,10 @@ def _receipt(
     groups: Tuple[str, ...],
     directory: pathlib.Path,
     site: Tuple[str, ...],
-) -> gens.Receipt:
+) -> Receipt:
     manifest = bundle.manifest
     number = gens.parse_generation_name(directory.name)
-    return gens.Receipt(
+    return Receipt(
         generation=number if number is not None else 0,
         bundle_id=manifest.bundle_id,
         project=manifest.project_name,
