@@ -57,7 +57,7 @@ def test_install_argv_runs_the_same_runtime_with_json(tmp_path: Path) -> None:
     argv = rh.install_argv(request, "/s/prefix", "/usr/bin/python3")
     assert argv[:6] == ["/usr/bin/python3", "-s", "-m", "netbundle.runtime", "install", "b.tar"]
     assert argv[6:] == [
-        "--prefix", "/s/prefix", "--json", "--group", "junos", "--target", "t1", "--trust", str(tmp_path / "k.pub"),
+        "--prefix", "/s/prefix", "--group", "junos", "--target", "t1", "--trust", str(tmp_path / "k.pub"),
     ]  # fmt: skip
 
 
@@ -95,9 +95,25 @@ def test_smoke_commands_bundle_first_each_once() -> None:
     assert rh.smoke_commands(["a", "b"], ["c", "a"]) == ["a", "b", "c"]
 
 
-def test_import_failures_name_module_and_distribution() -> None:
-    results = [["Alpha", "alpha", ""], ["Beta", "beta", "ImportError: no libfoo"]]
-    assert rh.import_failures(results) == ["beta (Beta): ImportError: no libfoo"]
+def test_import_summary_fails_on_errors_and_lists_optional_integrations() -> None:
+    rows = [
+        ["Alpha", "alpha", "ok", ""],
+        [
+            "hypothesis",
+            "_hypothesis_pytestplugin",
+            "optional",
+            "ModuleNotFoundError: No module named 'pytest'",
+        ],
+    ]
+    passed, detail = rh.summarize_imports(rows)
+    assert passed
+    assert detail == (
+        "1 modules imported; plugins for tools not installed: "
+        "_hypothesis_pytestplugin (hypothesis): ModuleNotFoundError: No module named 'pytest'"
+    )
+    passed, detail = rh.summarize_imports([*rows, ["Beta", "beta", "error", "ImportError: no libfoo"]])
+    assert not passed
+    assert detail.startswith("beta (Beta): ImportError: no libfoo; plugins for")
 
 
 def test_result_outcome_and_exit_code() -> None:
