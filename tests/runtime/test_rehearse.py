@@ -295,3 +295,12 @@ def test_untrusted_bundle_fails_at_install_with_a_report(
     assert "no signature is by a trusted key" in result.steps[0].detail
     data = json.loads((tmp_path / "r" / JSON_NAME).read_text())
     assert (data["ok"], data["bundle"]["verified"], data["bundle"]["signers"]) == (False, False, [])
+
+
+def test_unwritable_report_directory_is_refused_before_any_step(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    bundle = make_bundle(tmp_path / "b.tar")
+    request = rh.RehearsalRequest(bundle=str(bundle), report_dir=str(blocker / "sub"))
+    with pytest.raises(InputError, match="cannot create the report directory"):
+        rh.rehearse(request)

@@ -29,7 +29,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from .errors import RehearsalError
+from .errors import InputError, RehearsalError
 from .rehearse_probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
 from .rehearse_report import Rehearsal, Step, render_markdown, write_reports
 
@@ -219,11 +219,12 @@ def rehearse(request: RehearsalRequest) -> Rehearsal:
     """Run the rehearsal and write its report; the result says whether every step passed.
 
     :raises BundleFormatError: the bundle cannot be read at all. :raises RehearsalError: netns demanded but
-        unavailable. Step failures do not raise: they are in the result (``exit_code`` 23) and the report.
+        unavailable. :raises InputError: the report directory cannot be written (checked before any step). Step failures do not raise: they are in the result (``exit_code`` 23) and the report.
     """
     from .reader import read_unverified
 
     unverified = read_unverified(request.bundle)
+    check_report_dir(request.report_dir)
     started = time.time()
     scratch = tempfile.mkdtemp(prefix="netbundle-rehearse-")
     try:
@@ -235,6 +236,22 @@ def rehearse(request: RehearsalRequest) -> Rehearsal:
     result = _result(request, unverified, receipt, isolation, steps, started, scratch)
     write_reports(request.report_dir, result)
     return result
+
+
+def check_report_dir(directory: str) -> None:
+    """Create the report directory if needed and make sure it is writable, before minutes of work.
+
+    :raises InputError: it cannot be created or written.
+    """
+    path = pathlib.Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("cannot create the report directory {}: {}".format(directory, exc)) from None
+    if not os.access(str(path), os.W_OK | os.X_OK):
+        raise InputError(
+            "the report directory {} is not writable".format(directory), hint="pass --report DIR"
+        )
 
 
 def _run_steps(
