@@ -17,10 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.support.simple_index import serve
 from tests.support.wheels import make_wheel
 
-from netbundle.bundle.signing import generate_keypair
 from netbundle.runtime import eecontext
 from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
 from netbundle.runtime.reader import VerifiedBundle
@@ -161,45 +159,6 @@ def test_the_pip_step_installs_everything_without_a_network(created: Path, tmp_p
 
 
 # --- the real sample: netbundle build of sample-bundles/netops-automation, then its EE context -------------------
-
-
-@pytest.fixture(scope="module")
-def sample_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The sample project built and signed by `netbundle build` from a local index (the bundle and its .pub)."""
-    corpus = REPO / ".cache" / "corpus" / "all"
-    if not corpus.is_dir():
-        pytest.fail(f"{corpus} is missing: run scripts/prepare-corpus")
-    work = tmp_path_factory.mktemp("sample")
-    secret, public = generate_keypair(comment="ee test", password=None)
-    (work / "k.key").write_bytes(secret)
-    (work / "k.pub").write_bytes(public)
-    with serve(corpus) as index:
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(work),
-            "PIP_CONFIG_FILE": "/dev/null",
-            "PIP_INDEX_URL": index.url,
-        }
-        argv = [
-            str(REPO / ".venv" / "bin" / "netbundle"),
-            "-q",
-            "build",
-            "-P",
-            str(REPO / "sample-bundles" / "netops-automation"),
-        ]
-        argv += [
-            "--index-url",
-            index.url,
-            "--cache-dir",
-            str(work / "cache"),
-            "--sign-key",
-            str(work / "k.key"),
-        ]
-        run = subprocess.run(
-            [*argv, "-o", str(work / "netops.tar")], env=env, capture_output=True, text=True, check=False
-        )
-    assert run.returncode == 0, run.stderr
-    return work / "netops.tar", work / "k.pub"
 
 
 def test_the_sample_bundle_installs_offline_from_its_ee_context(

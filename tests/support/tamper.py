@@ -1,0 +1,118 @@
+"""Mutations of a bundle tar, one per attack or accident, for the reader's and the installer's tamper suites.
+
+``CASES`` maps a description to (mutation, the error class it must be refused with). ``read_members`` and
+``write_members`` take a tar apart and put it together by hand, so a header may lie about its data.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+from netbundle.runtime.errors import (
+    BundleFormatError,
+    IntegrityError,
+    NetbundleError,
+    SignatureInvalidError,
+    SignatureMissingError,
+)
+
+Member = tuple[tarfile.TarInfo, bytes]
+
+
+def read_members(bundle: Path) -> list[Member]:
+    with tarfile.open(bundle) as tar:
+        return [(m, tar.extractfile(m).read() if m.isreg() else b"") for m in tar.getmembers()]  # type: ignore[union-attr]
+
+
+def write_members(bundle: Path, items: list[Member], declared: dict[str, int] | None = None) -> None:
+    """Write a tar by hand (so that a header may declare a size its data does not have)."""
+    out = bytearray()
+    for info, data in items:
+        info.size = (declared or {}).get(info.name, len(data)) if info.isreg() else 0
+        out += info.tobuf(format=tarfile.PAX_FORMAT)
+        if info.isreg():
+            out += data + b"\0" * (-len(data) % tarfile.BLOCKSIZE)
+    out += b"\0" * (2 * tarfile.BLOCKSIZE)
+    bundle.write_bytes(bytes(out))
+
+
+def _flip(name_prefix: str) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        index = next(i for i, (info, data) in enumerate(items) if info.name.startswith(name_prefix) and data)
+        info, data = items[index]
+        flipped = bytearray(data)
+        flipped[len(flipped) // 2] ^= 0x20
+        return [*items[:index], (info, bytes(flipped)), *items[index + 1 :]]
+
+    return mutate
+
+
+def _special(
+    kind: bytes, name: str = "wheels/evil.whl", link: str = "/etc/passwd"
+) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        info = tarfile.TarInfo(name)
+        info.type = kind
+        info.linkname = link
+        return [*items, (info, b"")]
+
+    return mutate
+
+
+def _extra(name: str) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        return [*items, (tarfile.TarInfo(name), b"surprise")]
+
+    return mutate
+
+
+def _drop(prefix: str) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        index = next(i for i, (info, _) in enumerate(items) if info.name.startswith(prefix))
+        return items[:index] + items[index + 1 :]
+
+    return mutate
+
+
+def _duplicate(prefix: str) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        found = next(item for item in items if item[0].name.startswith(prefix))
+        return [*items, found]
+
+    return mutate
+
+
+def _manifest_second(items: list[Member]) -> list[Member]:
+    return [items[1], items[0], *items[2:]]
+
+
+def _grow(prefix: str) -> Callable[[list[Member]], list[Member]]:
+    def mutate(items: list[Member]) -> list[Member]:
+        return [(i, d + b"\0" * 4096 if i.name.startswith(prefix) else d) for i, d in items]
+
+    return mutate
+
+
+CASES: dict[str, tuple[Callable[[list[Member]], list[Member]], type[NetbundleError]]] = {
+    "wheel byte flipped": (_flip("wheels/"), IntegrityError),
+    "lock byte flipped": (_flip("locks/"), IntegrityError),
+    "pip wheel byte flipped": (_flip("tools/"), IntegrityError),
+    "manifest edited": (_flip("netbundle/manifest.json"), SignatureInvalidError),
+    "signature edited": (_flip("netbundle/signatures/"), SignatureInvalidError),
+    "signature removed": (_drop("netbundle/signatures/"), SignatureMissingError),
+    "wheel missing": (_drop("wheels/"), IntegrityError),
+    "wheel grown (size differs)": (_grow("wheels/"), IntegrityError),
+    "unknown member": (_extra("wheels/extra-1.0-py3-none-any.whl"), BundleFormatError),
+    "member outside the layout": (_extra("etc/cron.d/x"), BundleFormatError),
+    "duplicate member": (_duplicate("wheels/"), BundleFormatError),
+    "path traversal": (_extra("wheels/../../escape"), BundleFormatError),
+    "absolute path": (_extra("/tmp/escape"), BundleFormatError),
+    "symlink member": (_special(tarfile.SYMTYPE), BundleFormatError),
+    "hardlink member": (_special(tarfile.LNKTYPE), BundleFormatError),
+    "device member": (_special(tarfile.CHRTYPE), BundleFormatError),
+    "fifo member": (_special(tarfile.FIFOTYPE), BundleFormatError),
+    "directory member": (_special(tarfile.DIRTYPE, name="wheels"), BundleFormatError),
+    "manifest not first": (_manifest_second, BundleFormatError),
+}
