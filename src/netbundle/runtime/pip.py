@@ -101,10 +101,10 @@ class PipRun:
 
 
 def run(argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = None) -> PipRun:
-    """Run one pip command, appending its output to ``log``; never raises for a non-zero exit.
+    """Run one pip command, streaming its output into ``log`` as it comes; never raises for a non-zero exit.
 
-    An interrupt (KeyboardInterrupt, or the SIGTERM handler of the install) kills pip before propagating, so no
-    pip outlives the installer.
+    Streaming keeps the log useful when the installer is killed mid-run. An interrupt (KeyboardInterrupt, or the
+    SIGTERM handler of the install) kills pip before propagating, so no pip outlives the installer.
     """
     if log is not None:
         log.write("$ " + " ".join(argv) + "\n")
@@ -120,13 +120,19 @@ def run(argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = No
         )
     except OSError as exc:
         raise InstallError("cannot run {}: {}".format(argv[0], exc)) from None
+    lines = []  # type: List[str]
     try:
-        output, _ = process.communicate()
+        for line in process.stdout or ():
+            lines.append(line)
+            if log is not None:
+                log.write(line)
+                log.flush()
+        process.wait()
     except BaseException:
-        process.kill()
+        process.kill()  # before any wait: the interrupted pip must not keep the installer waiting
         process.wait()
         raise
-    if log is not None:
-        log.write(output)
-        log.flush()
-    return PipRun(list(argv), process.returncode, output)
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+    return PipRun(list(argv), process.returncode, "".join(lines))

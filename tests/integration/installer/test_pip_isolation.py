@@ -44,7 +44,7 @@ def hostile_setup(tmp_path: Path, index_url: str) -> dict[str, str]:
 
 
 def test_the_hostile_configuration_does_change_an_unscrubbed_pip(
-    tmp_path: Path, bundle: MakeBundle, httpserver: HTTPServer
+    tmp_path: Path, httpserver: HTTPServer
 ) -> None:
     """Control: the same argv with the host's environment is steered by the hostile config (the setup is real)."""
     hostile = hostile_setup(tmp_path, httpserver.url_for("/simple/"))
