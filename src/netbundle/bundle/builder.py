@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +37,7 @@ from netbundle.runtime.manifest import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from netbundle.bundle.signing import SecretKey
     from netbundle.fetch.select import Choice
@@ -47,17 +47,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BuildRequest:
-    project_dir: Path
-    output: Path
-    selection: GroupSelection = field(default_factory=GroupSelection)
-    targets: tuple[str, ...] = ()
-    index_url: str | None = None
-    cache_dir: Path | None = None
-    concurrency: int = 8
-    environ: Mapping[str, str] = field(default_factory=dict)
+    """What to carry and where from (``fetch``; its ``output`` is the bundle file), and how to sign it."""
+
+    fetch: FetchRequest
     sign_keys: tuple[SecretKey, ...] = ()
     pip_version: str | None = None
-    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -95,22 +89,10 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 
 
 def build_bundle(request: BuildRequest) -> BuildResult:
-    """Build, sign and write the bundle; nothing is left at ``request.output`` unless it all succeeded."""
-    _check_selection(request)
-    found = gather(
-        FetchRequest(
-            project_dir=request.project_dir,
-            output=request.output,
-            selection=request.selection,
-            targets=request.targets,
-            index_url=request.index_url,
-            cache_dir=request.cache_dir,
-            concurrency=request.concurrency,
-            environ=request.environ,
-            progress=request.progress,
-        )
-    )
-    epoch = source_date_epoch(request.environ)
+    """Build, sign and write the bundle; nothing is left at ``request.fetch.output`` unless it all succeeded."""
+    _check_selection(request.fetch)
+    found = gather(request.fetch)
+    epoch = source_date_epoch(request.fetch.environ)
     with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
         project = _project_artifacts(found, Path(tmp) / "dist", epoch)
         pip = fetch_pip(
@@ -131,7 +113,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
             for key in request.sign_keys
         }
         path = write_bundle(
-            request.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
+            request.fetch.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
         )
     return BuildResult(
         path=path,
@@ -142,7 +124,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     )
 
 
-def _check_selection(request: BuildRequest) -> None:
+def _check_selection(request: FetchRequest) -> None:
     """A bundle always carries ``main`` (the project and what it needs): refuse selections that drop it."""
     loaded = load_project(request.project_dir)
     groups = resolve_groups(loaded.pyproject, request.selection)

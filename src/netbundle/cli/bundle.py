@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from netbundle.cli._options import group_selection, project_option, selection_options
+from netbundle.cli._options import group_selection, project_option, selection_options, source_options
 from netbundle.cli.keys import load_signing_keys, sign_key_options
 
 if TYPE_CHECKING:
@@ -30,18 +30,7 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
 @click.command(epilog=BUILD_EPILOG)
 @project_option
 @selection_options
-@click.option(
-    "--target", "targets", multiple=True, metavar="TARGET", help="A configured target name or an inline spec."
-)
-@click.option(
-    "--index-url", help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's)."
-)
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Content-addressed cache."
-)
-@click.option(
-    "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
-)
+@source_options
 @sign_key_options
 @click.option("--unsigned", is_flag=True, help="Build without a signature (installers refuse such a bundle).")
 @click.option(
@@ -68,6 +57,7 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     """
     from netbundle.bundle.builder import BuildRequest, build_bundle
     from netbundle.errors import UsageError
+    from netbundle.fetch.wheelhouse import FetchRequest
 
     if not sign_keys and not unsigned:
         raise UsageError(
@@ -77,7 +67,7 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
     keys = load_signing_keys(sign_keys, password_env)
-    request = BuildRequest(
+    fetch = FetchRequest(
         project_dir=project_dir,
         output=output,
         selection=group_selection(params),
@@ -86,9 +76,8 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
         cache_dir=cache_dir,
         concurrency=jobs,
         environ=dict(os.environ),
-        sign_keys=tuple(keys),
-        pip_version=pip_version,
     )
+    request = BuildRequest(fetch=fetch, sign_keys=tuple(keys), pip_version=pip_version)
     result = build_bundle(request)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from netbundle.cli._options import group_selection, project_option, selection_options
+from netbundle.cli._options import group_selection, project_option, selection_options, source_options
 
 EPILOG = """
 Examples:
@@ -25,18 +25,7 @@ Examples:
 @click.command(epilog=EPILOG)
 @project_option
 @selection_options
-@click.option(
-    "--target", "targets", multiple=True, metavar="TARGET", help="A configured target name or an inline spec."
-)
-@click.option(
-    "--index-url", help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's)."
-)
-@click.option(
-    "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Content-addressed cache."
-)
-@click.option(
-    "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
-)
+@source_options
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build/wheelhouse"),
               show_default=True, help="Wheelhouse directory: one sub-directory per target, and plan.json.")  # fmt: skip
 @click.option(
