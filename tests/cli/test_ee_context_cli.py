@@ -51,7 +51,9 @@ def test_ee_context_writes_a_verified_context(tmp_path: Path, bundle: Path, key:
 
 def test_ee_context_refuses_an_untrusted_bundle_and_writes_nothing(tmp_path: Path, bundle: Path) -> None:
     other = make_keypair(tmp_path / "other", "other")
-    code, _, stderr = run("ee-context", str(bundle), "--trust", str(other.pub_path), "-o", str(tmp_path / "ee"))
+    code, _, stderr = run(
+        "ee-context", str(bundle), "--trust", str(other.pub_path), "-o", str(tmp_path / "ee")
+    )
     assert code == 14, stderr
     assert not (tmp_path / "ee").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -67,7 +69,14 @@ def test_ee_context_refuses_a_non_empty_output(tmp_path: Path, bundle: Path, key
 
 def test_ee_context_names_the_groups_it_carries(tmp_path: Path, bundle: Path, key: KeyPair) -> None:
     code, _, stderr = run(
-        "ee-context", str(bundle), "--trust", str(key.pub_path), "--group", "arista", "-o", str(tmp_path / "ee")
+        "ee-context",
+        str(bundle),
+        "--trust",
+        str(key.pub_path),
+        "--group",
+        "arista",
+        "-o",
+        str(tmp_path / "ee"),
     )
     assert code == 2
     assert "does not carry group(s) arista" in stderr
