@@ -232,10 +232,11 @@ def _install_verified(
             receipt = _build_generation(bundle, target, chosen, directory, log, log_path)
         gens.switch_current(root, directory.name)
     except BaseException as exc:
-        gens.remove_tree(directory)
+        if gens.current_name(root) != directory.name:  # a failure after the switch itself keeps the new one
+            gens.remove_tree(directory)
         _reraise_as_install_error(exc, log_path)
         raise
-    pruned = tuple(gens.prune(root))
+    pruned = _prune(root)
     generation = gens.Generation(receipt.generation, directory.name, directory, receipt, True)
     return InstallResult(
         INSTALLED, root, generation, active.number if active else None, log_path, cleaned, pruned
@@ -302,6 +303,14 @@ def _receipt(
         netbundle_version=__version__,
         installed_at=_now(),
     )
+
+
+def _prune(root: pathlib.Path) -> Tuple[str, ...]:
+    """Remove old generations; the install has succeeded, so a failure here only leaves more of them."""
+    try:
+        return tuple(gens.prune(root))
+    except OSError:
+        return ()
 
 
 def _now() -> str:

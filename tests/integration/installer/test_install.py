@@ -143,3 +143,37 @@ def test_another_project_is_refused(tmp_path: Path, bundle: MakeBundle, policy: 
     install(bundle(), tmp_path / "p", policy)
     with pytest.raises(PrefixError, match="prefix holds sample-project, not other"):
         install(bundle("o", project="other"), tmp_path / "p", policy)
+
+
+def test_a_failure_while_pruning_keeps_the_successful_install(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netbundle.runtime import generations as gens
+
+    def refuse(prefix: Path, keep: int = 0) -> list[str]:
+        raise PermissionError(13, "Permission denied", str(prefix))
+
+    monkeypatch.setattr(gens, "prune", refuse)
+    result = install(bundle(), tmp_path / "p", policy)
+    assert result.status == "installed" and result.pruned == ()
+    assert run_in_prefix(tmp_path / "p", "import alpha; print(alpha.__version__)") == "1.0"
+
+
+def test_a_failure_after_current_moved_keeps_the_new_generation(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netbundle.runtime import generations as gens
+
+    prefix = tmp_path / "p"
+    install(bundle("one", version="1.0.0", packages=[("alpha", "1.0")]), prefix, policy)
+    real_switch = gens.switch_current
+
+    def switch_then_fail(root: Path, name: str) -> None:
+        real_switch(root, name)  # `current` has moved: the new generation is live
+        raise OSError(5, "Input/output error", str(root))
+
+    monkeypatch.setattr(gens, "switch_current", switch_then_fail)
+    with pytest.raises(InstallError):
+        install(bundle("two", version="2.0.0", packages=[("alpha", "2.0")]), prefix, policy)
+    assert (gens.current_name(prefix) or "").startswith("0002-")
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
