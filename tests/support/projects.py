@@ -28,13 +28,14 @@ def write_project(
     sources: list[dict[str, str]] = (),  # type: ignore[assignment]
     netbundle: str = "",
     dependencies: list[str] | None = None,
+    build_system: str | None = None,
 ) -> Path:
+    """A project and its lock; ``build_system`` (a ``[build-system]`` table's body) makes it a package project."""
     directory.mkdir(parents=True, exist_ok=True)
     deps = dependencies if dependencies is not None else [p.name for p in packages if "main" in p.groups]
     text = '[project]\nname = "demo"\nversion = "1.0.0"\nrequires-python = ">=3.9"\n'
-    text += (
-        "dependencies = [" + ", ".join(f'"{d}"' for d in deps) + "]\n\n[tool.poetry]\npackage-mode = false\n"
-    )
+    text += "dependencies = [" + ", ".join(f'"{d}"' for d in deps) + "]\n\n"
+    text += f"[build-system]\n{build_system}\n" if build_system else "[tool.poetry]\npackage-mode = false\n"
     for source in sources:
         text += "\n[[tool.poetry.source]]\n" + "".join(f'{k} = "{v}"\n' for k, v in source.items())
     text += netbundle

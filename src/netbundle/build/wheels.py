@@ -9,10 +9,12 @@ A pure-Python wheel serves every target; a platform wheel only targets whose tag
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import gzip
 import hashlib
 import io
+import json
 import logging
 import os
 import shutil
@@ -22,11 +24,11 @@ import tempfile
 import tomllib
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import parse_wheel_filename
 
@@ -35,7 +37,11 @@ from netbundle.fetch.cache import file_sha256
 from netbundle.fetch.select import Choice
 from netbundle.targets import Target
 
+if TYPE_CHECKING:
+    import build.env
+
 _log = logging.getLogger(__name__)
+_PROVENANCE = "build.json"
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
 _NOT_SOURCE = (
     ".git",
@@ -65,43 +71,127 @@ class BuiltWheel:
         return all(t.platform == "any" for t in parse_wheel_filename(self.path.name)[3])
 
 
+def find_built(choice: Choice, *, project_root: Path, cache_root: Path) -> BuiltWheel | None:
+    """The cached wheel of an earlier build of this exact input, without unpacking or building anything."""
+    source = choice.package.source
+    if source is not None and source.type == "directory":
+        tree = (project_root / source.url).resolve()
+        key = _tree_digest(tree)
+    elif source is not None and source.type == "git":
+        key = hashlib.sha256((source.resolved_reference or source.reference or "HEAD").encode()).hexdigest()
+    elif choice.file is not None:
+        key = choice.file.sha256
+    else:
+        return None
+    return _read_built(cache_root / "built" / key, key)
+
+
 def build_wheel(
     choice: Choice, *, input_path: Path | None, project_root: Path, cache_root: Path, epoch: int
 ) -> BuiltWheel:
-    """Build (or take from the cache) the wheel for one ``needs_build`` choice."""
+    """Build (or take from the cache) the wheel for one ``needs_build`` choice.
+
+    Safe to run in a :class:`~netbundle.build.pool.BuildPool` worker: it only reads its inputs and writes the cache
+    entry ``built/<input sha256>/`` (the wheel and ``build.json``, its provenance), each file renamed into place.
+    """
     package = choice.package
     with _source_tree(choice, input_path, project_root) as (tree, input_name, input_sha):
         cached = cache_root / "built" / input_sha
-        existing = sorted(cached.glob("*.whl")) if cached.is_dir() else []
-        backend = _backend(tree)
-        if existing:
-            wheel = existing[0]
-        else:
-            wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
-    return BuiltWheel(
-        path=wheel,
-        sha256=file_sha256(wheel),
-        input_filename=input_name,
-        input_sha256=input_sha,
-        backend=backend,
-    )
+        found = _read_built(cached, input_sha)
+        if found is not None:
+            return found
+        wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
+        built = BuiltWheel(
+            path=wheel,
+            sha256=file_sha256(wheel),
+            input_filename=input_name,
+            input_sha256=input_sha,
+            backend=_backend(tree),
+        )
+    provenance = {"wheel": wheel.name, "input": input_name, "backend": built.backend}
+    _write_atomic(cached / _PROVENANCE, json.dumps(provenance, sort_keys=True).encode())
+    return built
+
+
+def _read_built(cached: Path, input_sha: str) -> BuiltWheel | None:
+    try:
+        provenance = json.loads((cached / _PROVENANCE).read_text())
+        wheel = cached / provenance["wheel"]
+        if not wheel.is_file():
+            return None
+        return BuiltWheel(
+            path=wheel,
+            sha256=file_sha256(wheel),
+            input_filename=str(provenance["input"]),
+            input_sha256=input_sha,
+            backend=str(provenance["backend"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not built yet, or an entry of an older netbundle: build (again)
+
+
+def project_cache_key(root: Path, epoch: int) -> str:
+    """The key of the project's cached sdist and wheel: every source file's path, mode and bytes, and the epoch.
+
+    The build backend's version is not part of it (finding it needs the index): pin ``[build-system] requires``,
+    or build with a fresh ``--cache-dir`` to rebuild with a newer backend.
+    """
+    digest = hashlib.sha256(f"netbundle-project-2\0{epoch}\0".encode())
+    for path in _source_files(root):
+        mode = "x" if path.stat().st_mode & 0o111 else "-"
+        digest.update(f"{path.relative_to(root).as_posix()}\0{mode}\0".encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def cached_project(entry: Path) -> tuple[Path, Path] | None:
+    """The sdist and wheel of a project cache entry (``project/<key>/``), or None when it is not complete."""
+    sdists = sorted(entry.glob("*.tar.gz")) if entry.is_dir() else []
+    wheels = sorted(entry.glob("*.whl")) if entry.is_dir() else []
+    return (sdists[0], wheels[0]) if len(sdists) == 1 and len(wheels) == 1 else None
 
 
 def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
-    """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does)."""
+    """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
+
+    Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
+    added to it). Runs in a :class:`~netbundle.build.pool.BuildPool` worker or in-process.
+    """
     with tempfile.TemporaryDirectory(prefix="netbundle-project-") as tmp:
         # a pristine copy: backends write into the tree (egg-info, build/), which would change the next sdist
         pristine = Path(tmp) / "tree"
-        shutil.copytree(root, pristine, ignore=shutil.ignore_patterns(*_NOT_SOURCE))
-        what = f"project {root.name} (sdist)"
-        sdist = _run_build(pristine, Path(tmp) / "sdist", epoch, what, distribution="sdist")
-        normalize_sdist(sdist, epoch)
-        tree = _unpack_sdist(sdist, Path(tmp) / "src")
-        wheel = _run_build(tree, outdir, epoch, f"project {root.name} (wheel)")
-        outdir.mkdir(parents=True, exist_ok=True)
+        for path in _source_files(root):
+            copy = pristine / path.relative_to(root)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, copy)
+        with _isolated_builds(epoch, f"project {root.name}") as build_in:
+            sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
+            normalize_sdist(sdist, epoch)
+            tree = _unpack_sdist(sdist, Path(tmp) / "src")
+            wheel = build_in(tree, "wheel", outdir)
         final_sdist = outdir / sdist.name
         shutil.copy2(sdist, final_sdist)
     return final_sdist, wheel
+
+
+def _source_files(root: Path) -> list[Path]:
+    """The files a project build sees: all under ``root`` but names matching ``_NOT_SOURCE`` (at any depth)."""
+    found: list[Path] = []
+    for directory, dirs, files in os.walk(root, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not _not_source(d))
+        found += [Path(directory, f) for f in sorted(files) if not _not_source(f)]
+    return found
+
+
+def _not_source(name: str) -> bool:
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in _NOT_SOURCE)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
 
 
 def normalize_sdist(path: Path, epoch: int) -> None:
@@ -223,34 +313,63 @@ def _backend(tree: Path) -> str:
     return str(data.get("build-system", {}).get("build-backend", "setuptools.build_meta:__legacy__"))
 
 
+Distribution = Literal["sdist", "wheel"]
+
+
 def _run_build(
-    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Literal["sdist", "wheel"] = "wheel"
+    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Distribution = "wheel"
 ) -> Path:
+    with _isolated_builds(epoch, what) as build_in:
+        return build_in(tree, distribution, outdir)
+
+
+@contextmanager
+def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
+    """One isolated PEP 517 environment; yields ``build_in(tree, distribution, outdir) -> built file``.
+
+    Each build's requirements are installed into the environment before it runs (pip is not asked again for
+    requirements it has installed); every built file is moved into its ``outdir`` only once complete.
+    """
     import build
     import build.env
 
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
     runner = functools.partial(_quiet_runner, epoch=epoch)
+    installed: set[str] = set()
+    doing: list[Distribution] = ["wheel"]
     try:
         # the backend's own warnings (deprecated setup.py options, ...) are its business: log them, never raise
         with warnings.catch_warnings(record=True) as caught, build.env.DefaultIsolatedEnv() as env:
             warnings.simplefilter("always")
-            builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
-            env.install(builder.build_system_requires)
-            env.install(builder.get_requires_for_build(distribution))
-            built = Path(builder.build(distribution, staging))
+
+            def build_in(tree: Path, distribution: Distribution, outdir: Path) -> Path:
+                doing[0] = distribution
+                builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
+                _install_new(env, builder.build_system_requires, installed)
+                # the backend can be asked for its own requirements only once the build system is installed
+                _install_new(env, builder.get_requires_for_build(distribution), installed)
+                staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
+                try:
+                    built = Path(builder.build(distribution, staging))
+                    outdir.mkdir(parents=True, exist_ok=True)
+                    final = outdir / built.name
+                    built.replace(final)
+                finally:
+                    shutil.rmtree(staging, ignore_errors=True)
+                _log.info("built %s (%s) -> %s", what, distribution, final.name)
+                return final
+
+            yield build_in
         for warning in caught:
             _log.info("%s: build backend warning: %s", what, warning.message)
-        outdir.mkdir(parents=True, exist_ok=True)
-        final = outdir / built.name
-        built.replace(final)
-        _log.info("built %s -> %s", what, final.name)
-        return final
     except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
-        raise BuildError(f"building a wheel for {what} failed: {str(exc).strip()[-400:]}",
+        raise BuildError(f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
                          hint="run with -v to see the backend's output") from None  # fmt: skip
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _install_new(env: build.env.DefaultIsolatedEnv, requirements: Iterable[str], installed: set[str]) -> None:
+    missing = set(requirements) - installed
+    env.install(missing)
+    installed.update(missing)
 
 
 def _ensure(path: Path) -> Path:

@@ -8,15 +8,20 @@ the tar atomically (:mod:`netbundle.bundle.writer`). Same inputs and ``SOURCE_DA
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
+import shutil
 import tempfile
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
-from netbundle.build.wheels import DEFAULT_EPOCH, build_project
+from netbundle.build.pool import BuildPool
+from netbundle.build.wheels import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
 from netbundle.bundle import contents as plan
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
@@ -24,9 +29,9 @@ from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.bundle.writer import file_entry, write_bundle
 from netbundle.errors import BuildError, UsageError
 from netbundle.fetch.cache import file_sha256
-from netbundle.fetch.wheelhouse import FetchRequest, Gathered, gather
+from netbundle.fetch.wheelhouse import FetchRequest, Gathered, cache_of, gather
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
-from netbundle.lock.project import load_project
+from netbundle.lock.project import LoadedProject, load_project
 from netbundle.runtime.manifest import (
     FORMAT_VERSION,
     FileEntry,
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
     from netbundle.fetch.select import Choice
     from netbundle.lock.model import SelectedPackage
     from netbundle.targets import Target
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,31 +97,37 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 
 def build_bundle(request: BuildRequest) -> BuildResult:
     """Build, sign and write the bundle; nothing is left at ``request.fetch.output`` unless it all succeeded."""
-    _check_selection(request.fetch)
-    found = gather(request.fetch)
+    loaded = _check_selection(request.fetch)
     epoch = source_date_epoch(request.fetch.environ)
-    with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
-        project = _project_artifacts(found, Path(tmp) / "dist", epoch)
-        pip = fetch_pip(
-            found.indexes.get(None), found.indexes.http, found.cache, found.targets, request.pip_version
+    with BuildPool() as pool:
+        # the project's own build needs nothing from the downloads: it runs while they do
+        own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool)
+        try:
+            found = gather(request.fetch, pool=pool)
+        except BaseException:
+            own.discard()
+            raise
+        project = own.wait()
+    pip = fetch_pip(
+        found.indexes.get(None), found.indexes.http, found.cache, found.targets, request.pip_version
+    )
+    groups = tuple(sorted(resolve_groups(found.loaded.pyproject, found.selection)))
+    carried = plan.plan_contents(
+        found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
+    )
+    carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
+    texts = _locks(found, groups, project)
+    manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
+    manifest_bytes = render_manifest(manifest)
+    signatures = {
+        signature_member_name(key): sign(
+            manifest_bytes, key, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
         )
-        groups = tuple(sorted(resolve_groups(found.loaded.pyproject, found.selection)))
-        carried = plan.plan_contents(
-            found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
-        )
-        carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
-        texts = _locks(found, groups, project)
-        manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
-        manifest_bytes = render_manifest(manifest)
-        signatures = {
-            signature_member_name(key): sign(
-                manifest_bytes, key, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
-            )
-            for key in request.sign_keys
-        }
-        path = write_bundle(
-            request.fetch.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
-        )
+        for key in request.sign_keys
+    }
+    path = write_bundle(
+        request.fetch.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
+    )
     return BuildResult(
         path=path,
         manifest=manifest,
@@ -124,7 +137,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     )
 
 
-def _check_selection(request: FetchRequest) -> None:
+def _check_selection(request: FetchRequest) -> LoadedProject:
     """A bundle always carries ``main`` (the project and what it needs): refuse selections that drop it."""
     loaded = load_project(request.project_dir)
     groups = resolve_groups(loaded.pyproject, request.selection)
@@ -133,21 +146,73 @@ def _check_selection(request: FetchRequest) -> None:
             f"the selection carries {', '.join(sorted(groups)) or 'no group'} but not main",
             hint="a bundle always carries main: use --with GROUP instead of --only, and do not pass --without main",
         )
+    return loaded
 
 
-def _project_artifacts(found: Gathered, outdir: Path, epoch: int) -> plan.ProjectArtifacts | None:
-    project = found.loaded.pyproject
-    if not project.package_mode:
-        return None
-    sdist, wheel = build_project(found.loaded.root, outdir, epoch=epoch)
-    return plan.ProjectArtifacts(
-        name=project.name,
-        version=project.version,
-        wheel=wheel,
-        wheel_sha256=file_sha256(wheel),
-        sdist=sdist,
-        sdist_sha256=file_sha256(sdist),
-        backend=_backend_name(found.loaded.pyproject_data),
+@dataclass(kw_only=True, slots=True)
+class _ProjectBuild:
+    """The project's sdist+wheel: from the cache, or being built in a pool worker into ``staging``.
+
+    Unchanged sources (same files, modes and bytes) and epoch take the sdist and wheel from the cache entry
+    ``project/<key>/`` instead of building them again: a build of the same inputs gives the same bytes anyway.
+    """
+
+    loaded: LoadedProject
+    entry: Path
+    pool: BuildPool
+    running: Future[Any] | None = None
+    staging: Path | None = None
+
+    @classmethod
+    def start(cls, loaded: LoadedProject, cache_root: Path, epoch: int, pool: BuildPool) -> _ProjectBuild:
+        entry = cache_root / "project" / project_cache_key(loaded.root, epoch)
+        own = cls(loaded=loaded, entry=entry, pool=pool)
+        if not loaded.pyproject.package_mode:
+            return own
+        if cached_project(entry) is not None:
+            _log.info("project %s: sdist and wheel from the cache (%s)", loaded.pyproject.name, entry)
+            return own
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        own.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=entry.parent))
+        own.running = pool.submit(build_project, loaded.root, own.staging, epoch=epoch)
+        return own
+
+    def wait(self) -> plan.ProjectArtifacts | None:
+        project = self.loaded.pyproject
+        if not project.package_mode:
+            return None
+        if self.running is not None and self.staging is not None:
+            try:
+                self.pool.result(self.running)
+                with contextlib.suppress(OSError):  # another build of the same sources renamed it first
+                    self.staging.rename(self.entry)
+            finally:
+                shutil.rmtree(self.staging, ignore_errors=True)
+        sdist, wheel = cached_project(self.entry) or _missing(self.entry)
+        return plan.ProjectArtifacts(
+            name=project.name,
+            version=project.version,
+            wheel=wheel,
+            wheel_sha256=file_sha256(wheel),
+            sdist=sdist,
+            sdist_sha256=file_sha256(sdist),
+            backend=_backend_name(self.loaded.pyproject_data),
+        )
+
+    def discard(self) -> None:
+        """The bundle build failed elsewhere: stop waiting for this one and leave no staging directory."""
+        if self.running is not None:
+            self.running.cancel()
+            with contextlib.suppress(Exception):
+                self.running.result()
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _missing(entry: Path) -> tuple[Path, Path]:
+    raise BuildError(
+        f"{entry}: the project's build cache entry does not hold one sdist and one wheel",
+        hint="remove that directory (or use another --cache-dir) and build again",
     )
 
 

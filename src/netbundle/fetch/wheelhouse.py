@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
@@ -9,7 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from netbundle.build.wheels import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits
+from netbundle.build.pool import BuildPool
+from netbundle.build.wheels import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
 from netbundle.errors import UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
@@ -82,8 +84,11 @@ class Gathered:
     cache: Cache
 
 
-def gather(request: FetchRequest) -> Gathered:
-    """Choose, download (into the cache) and build every file the selected groups need for every target."""
+def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
+    """Choose, download (into the cache) and build every file the selected groups need for every target.
+
+    Builds run in ``pool`` (the caller's, so that its own builds overlap these; else one of its own).
+    """
     loaded = load_project(request.project_dir)
     targets = resolve_targets(request.targets, targets_from_config(loaded.pyproject.netbundle.targets))
     if not targets:
@@ -103,7 +108,7 @@ def gather(request: FetchRequest) -> Gathered:
     indexes = SourceIndexes.for_project(
         loaded, index_url=request.index_url, environ=request.environ, concurrency=request.concurrency
     )
-    cache = Cache(request.cache_dir or default_cache_dir(request.environ))
+    cache = cache_of(request)
     fetched = execute(
         plan,
         cache=cache,
@@ -113,7 +118,10 @@ def gather(request: FetchRequest) -> Gathered:
         concurrency=request.concurrency,
         progress=_counter(request.progress, len(plan.items)),
     )
-    built = _build_all(plan, fetched, cache.root, loaded, targets, request) if request.build else {}
+    built: dict[str, BuiltWheel] = {}
+    if request.build:
+        with contextlib.nullcontext(pool) if pool else BuildPool() as builds:
+            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds)
     return Gathered(
         loaded=loaded,
         selection=selection,
@@ -124,6 +132,11 @@ def gather(request: FetchRequest) -> Gathered:
         indexes=indexes,
         cache=cache,
     )
+
+
+def cache_of(request: FetchRequest) -> Cache:
+    """The download and build cache: ``--cache-dir``, else the default for this user."""
+    return Cache(request.cache_dir or default_cache_dir(request.environ))
 
 
 def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
@@ -158,15 +171,31 @@ def _build_all(
     loaded: LoadedProject,
     targets: Sequence[Target],
     request: FetchRequest,
+    pool: BuildPool,
 ) -> dict[str, BuiltWheel]:
-    """Build every ``needs_build`` package once; check each result fits every target that needs it."""
+    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+    ready: dict[str, BuiltWheel] = {}
+    running = {}
+    for choice in plan.builds:
+        found = find_built(choice, project_root=loaded.root, cache_root=cache_root)
+        if found is not None:
+            ready[choice.package.name] = found
+            continue
+        input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
+        running[choice.package.name] = pool.submit(
+            build_wheel,
+            choice,
+            input_path=input_path,
+            project_root=loaded.root,
+            cache_root=cache_root,
+            epoch=epoch,
+        )
+    for name, future in running.items():
+        ready[name] = pool.result(future)
     built: dict[str, BuiltWheel] = {}
     for choice in plan.builds:
-        input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
-        wheel = build_wheel(
-            choice, input_path=input_path, project_root=loaded.root, cache_root=cache_root, epoch=epoch
-        )
+        wheel = ready[choice.package.name]
         for target in targets:
             if any(
                 c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]

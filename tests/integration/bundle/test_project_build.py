@@ -1,0 +1,105 @@
+"""The project's own sdist and wheel: built in a worker beside the dependency builds, cached by source digest."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.support.bundles import make_keypair
+from tests.support.projects import Pkg, write_project
+from tests.support.simple_index import serve
+from tests.support.wheels import make_sdist, make_wheel
+
+from netbundle.cli import cli
+
+pytestmark = pytest.mark.integration
+SETUPTOOLS = 'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"'
+
+
+@pytest.fixture
+def index_files(corpus_dir: Path, tmp_path: Path) -> Path:
+    files = tmp_path / "index"
+    shutil.copytree(corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"))
+    return files
+
+
+def _project(root: Path, files: Path, sdist: Path) -> Path:
+    pure = make_wheel(files, "pure", "1.0")
+    write_project(root, [Pkg("pure", "1.0", [pure]), Pkg("srconly", "0.5", [sdist])], build_system=SETUPTOOLS)
+    (root / "demo").mkdir()
+    (root / "demo" / "__init__.py").write_text("ANSWER = 42\n")
+    return root
+
+
+def _build(index_url: str, project: Path, cache: Path, out: Path, key: Path) -> tuple[int, str]:
+    env = {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index_url, "SOURCE_DATE_EPOCH": "1700000000"}
+    argv = ["build", "-P", str(project), "--index-url", index_url, "--cache-dir", str(cache), "-o", str(out),
+            "--target", "cp311-manylinux_2_28_x86_64", "--sign-key", str(key)]  # fmt: skip
+    result = CliRunner().invoke(cli, argv, env=env)
+    return result.exit_code, result.output
+
+
+def _member(bundle: Path, suffix: str) -> bytes:
+    with tarfile.open(bundle) as tar:
+        (member,) = [m for m in tar.getmembers() if m.name.endswith(suffix)]
+        return tar.extractfile(member).read()  # type: ignore[union-attr]
+
+
+def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
+    index_files: Path, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "project", index_files, make_sdist(index_files, "srconly", "0.5"))
+    key = make_keypair(tmp_path / "keys").key_path
+    cache = tmp_path / "cache"
+    with serve(index_files) as index:
+        code, output = _build(index.url, project, cache, tmp_path / "one.tar", key)
+        assert code == 0, output
+        (entry,) = (cache / "project").iterdir()
+        assert sorted(p.name for p in entry.iterdir()) == ["demo-1.0.0-py3-none-any.whl", "demo-1.0.0.tar.gz"]
+        stamps = {p.name: p.stat().st_mtime_ns for p in entry.iterdir()}
+
+        (project / "__pycache__").mkdir()  # not source: the cached build still applies
+        (project / "__pycache__" / "x.pyc").write_bytes(b"\0")
+        code, output = _build(index.url, project, cache, tmp_path / "two.tar", key)
+        assert code == 0, output
+        assert [p.name for p in (cache / "project").iterdir()] == [entry.name]
+        assert {p.name: p.stat().st_mtime_ns for p in entry.iterdir()} == stamps, "nothing rebuilt"
+        assert (tmp_path / "one.tar").read_bytes() == (tmp_path / "two.tar").read_bytes()
+
+        (project / "demo" / "__init__.py").write_text("ANSWER = 43\n")
+        code, output = _build(index.url, project, cache, tmp_path / "three.tar", key)
+        assert code == 0, output
+    assert len(list((cache / "project").iterdir())) == 2
+    old, new = (_member(tmp_path / n, "/demo-1.0.0-py3-none-any.whl") for n in ("one.tar", "three.tar"))
+    assert hashlib.sha256(old).digest() != hashlib.sha256(new).digest()
+
+
+def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(
+    index_files: Path, tmp_path: Path
+) -> None:
+    broken = make_sdist(index_files, "srconly", "0.5")
+    with tarfile.open(broken, "w:gz") as tar:  # a backend no index serves
+        data = (
+            b'[project]\nname = "srconly"\nversion = "0.5"\n[build-system]\nrequires = ["no-such-backend"]\n'
+        )
+        info = tarfile.TarInfo("srconly-0.5/pyproject.toml")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    project = _project(tmp_path / "project", index_files, broken)
+    out = tmp_path / "out" / "bundle.tar"
+    out.parent.mkdir()
+    with serve(index_files) as index:
+        code, output = _build(
+            index.url, project, tmp_path / "cache", out, make_keypair(tmp_path / "k").key_path
+        )
+    assert code == 7, output  # BuildError
+    assert "building a wheel for srconly 0.5 failed" in output
+    assert list(out.parent.iterdir()) == []
+    leftovers = [p.name for p in (tmp_path / "cache" / "project").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
