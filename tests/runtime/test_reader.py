@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,25 @@ def test_truncated_bundle_is_refused(tmp_path: Path, signed: tuple[Path, KeyPair
     bundle.write_bytes(data[: len(data) // 2])
     with pytest.raises((BundleFormatError, IntegrityError)):
         reader.verify_bundle(bundle, trust.load_trust(key.pub_path), tmp_path / "staging")
+    assert not (tmp_path / "staging").exists()
+
+
+@pytest.mark.parametrize("where", ["inside the last member", "after the last header", "inside a header"])
+def test_a_cut_anywhere_is_refused_and_names_the_damage(
+    tmp_path: Path, signed: tuple[Path, KeyPair], where: str
+) -> None:
+    bundle, key = signed
+    with tarfile.open(bundle) as tar:
+        last = tar.getmembers()[-1]
+    cut = {
+        "inside the last member": last.offset_data + max(last.size // 2, 1),
+        "after the last header": last.offset_data,
+        "inside a header": last.offset + 100,
+    }[where]
+    bundle.write_bytes(bundle.read_bytes()[:cut])
+    with pytest.raises((BundleFormatError, IntegrityError)) as raised:
+        reader.verify_bundle(bundle, trust.load_trust(key.pub_path), tmp_path / "staging")
+    assert "truncated" in str(raised.value) or last.name in str(raised.value)
     assert not (tmp_path / "staging").exists()
 
 

@@ -1,6 +1,6 @@
 """Read a bundle: check its signatures, then every member, before anything leaves a private staging directory.
 
-The order is the point. The tar is read as a stream (``r|``), once:
+The order is the point. The tar is read once, front to back:
 
 1. the first member must be ``netbundle/manifest.json`` (at most :data:`MAX_MANIFEST_BYTES`), followed by the
    signature files (``netbundle/signatures/<KEYID>.minisig``);
@@ -14,6 +14,10 @@ The order is the point. The tar is read as a stream (``r|``), once:
 Links, devices, directories, FIFOs, absolute or ``..`` paths are refused by the reader itself, not by
 ``tarfile``'s extraction filters (which 3.9 hosts may lack): nothing is ever extracted by ``tarfile``.
 Every problem found in step 3 and 4 is collected and reported at once; the staging directory is removed on failure.
+
+``tarfile`` parses the headers only. A member's bytes are read straight from the file at the header's data offset,
+exactly as many as the header says, into one reused buffer that is hashed and written from: through ``tarfile``'s
+file objects the same work took three times as long as hashing the file (benchmarks/install_vs_pip.py).
 """
 
 from __future__ import annotations
@@ -31,7 +35,8 @@ from .errors import BundleFormatError, IntegrityError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Dict, List, NoReturn, Optional, Set, Tuple, Type, Union
+    import io
+    from typing import Dict, List, NoReturn, Optional, Set, Tuple, Type, Union
 
     from .errors import NetbundleError
     from .manifest import Manifest
@@ -127,7 +132,7 @@ def read_unverified(path: Union[str, os.PathLike[str]]) -> UnverifiedBundle:
 
 def _open_stream(name: str) -> tarfile.TarFile:
     try:
-        return tarfile.open(name, mode="r|")
+        return tarfile.open(name, mode="r:")
     except FileNotFoundError:
         raise BundleFormatError("{}: no such file".format(name)) from None
     except IsADirectoryError:
@@ -282,14 +287,13 @@ def _copy_member(
     entry: manifest_format.FileEntry,
     staging: Optional[pathlib.Path],
 ) -> Optional[Problem]:
-    stream = archive.extractfile(member)
-    if stream is None:  # pragma: no cover - isreg() members always have a stream
-        return BundleFormatError, "{!r}: unreadable".format(member.name)
+    raw: io.BufferedIOBase = archive.fileobj  # type: ignore[assignment] # the file tarfile.open() opened ("r:")
+    raw.seek(member.offset_data)
     target = None
     if staging is not None:
         target = staging.joinpath(*member.name.split("/"))
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest, size = _hash_copy(stream, target)
+    digest, size = _hash_copy(raw, member.size, target)
     if size != entry.size:
         return IntegrityError, "{!r}: {} bytes, the manifest says {} (truncated)".format(
             member.name, size, entry.size
@@ -299,20 +303,23 @@ def _copy_member(
     return None
 
 
-def _hash_copy(stream: IO[bytes], target: Optional[pathlib.Path]) -> Tuple[str, int]:
+def _hash_copy(raw: io.BufferedIOBase, length: int, target: Optional[pathlib.Path]) -> Tuple[str, int]:
+    """Hash (and copy to ``target``) the next ``length`` bytes of ``raw``; returns the digest and the bytes read."""
     digest = hashlib.sha256()
     size = 0
+    buffer = memoryview(bytearray(_CHUNK))
     out = None
     if target is not None:
         fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         out = os.fdopen(fd, "wb")
     try:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                break
+        while size < length:
+            count = raw.readinto(buffer[: min(_CHUNK, length - size)])
+            if not count:
+                break  # the file ends inside this member: the caller reports it truncated
+            chunk = buffer[:count]
             digest.update(chunk)
-            size += len(chunk)
+            size += count
             if out is not None:
                 out.write(chunk)
     finally:
