@@ -55,7 +55,8 @@ def test_install_argv_runs_the_same_runtime_with_json(tmp_path: Path) -> None:
         bundle="b.tar", groups=("junos",), target="t1", trust_files=(str(tmp_path / "k.pub"),)
     )
     argv = rh.install_argv(request, "/s/prefix", "/usr/bin/python3")
-    assert argv[:6] == ["/usr/bin/python3", "-s", "-m", "netbundle.runtime", "install", "b.tar"]
+    bundle = str(Path("b.tar").resolve())  # the install step runs in the scratch directory
+    assert argv[:6] == ["/usr/bin/python3", "-s", "-m", "netbundle.runtime", "install", bundle]
     assert argv[6:] == [
         "--prefix", "/s/prefix", "--group", "junos", "--target", "t1", "--trust", str(tmp_path / "k.pub"),
     ]  # fmt: skip

@@ -80,7 +80,9 @@ def runtime_path() -> str:
 
 def install_argv(request: RehearsalRequest, prefix: str, python: str) -> List[str]:
     """The installer process of the install step (same Python, same runtime; the receipt is read afterwards)."""
-    argv = [python, "-s", "-m", "netbundle.runtime", "install", request.bundle, "--prefix", prefix]
+    # absolute: the installer process runs in the scratch directory, not in the operator's
+    bundle = str(pathlib.Path(request.bundle).resolve())
+    argv = [python, "-s", "-m", "netbundle.runtime", "install", bundle, "--prefix", prefix]
     for group in request.groups:
         argv += ["--group", group]
     if request.target:

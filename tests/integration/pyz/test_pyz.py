@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,9 +25,11 @@ ALLOWED_TOP = {"netbundle", "packaging", "installer", "ecdsa", "six.py"}
 BUILDER_PACKAGES = ("lock", "fetch", "build", "bundle", "cli", "targets")
 
 
-def run_pyz(pyz: Path, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_pyz(
+    pyz: Path, *argv: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-I", str(pyz), *argv], capture_output=True, text=True, env=env, check=False
+        [sys.executable, "-I", str(pyz), *argv], capture_output=True, text=True, env=env, check=False, cwd=cwd
     )
 
 
@@ -156,7 +159,13 @@ def test_install_with_read_only_home_and_noexec_tmp(pyz: BuiltPyz, tmp_path: Pat
 
 
 def test_rehearse_runs_the_installer_from_the_archive(pyz: BuiltPyz, tmp_path: Path) -> None:
-    done = run_pyz(pyz.path, "rehearse", str(pyz.bundle), "--report", str(tmp_path), "--isolation", "guard")
+    # the bundle named relative to the operator's directory: the installer step runs elsewhere (the scratch prefix)
+    elsewhere = tmp_path / "operator"
+    elsewhere.mkdir()
+    relative = os.path.relpath(pyz.bundle, elsewhere)
+    done = run_pyz(
+        pyz.path, "rehearse", relative, "--report", str(tmp_path), "--isolation", "guard", cwd=elsewhere
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads((tmp_path / "rehearsal.json").read_text())
     assert report["ok"] and report["bundle"]["verified"]
