@@ -79,5 +79,5 @@ def test_ee_context_names_the_groups_it_carries(tmp_path: Path, bundle: Path, ke
         str(tmp_path / "ee"),
     )
     assert code == 2
-    assert "does not carry group(s) arista" in stderr
-    assert "hint: groups in this bundle: cisco, junos, main" in stderr
+    assert "does not carry group arista" in stderr
+    assert "hint: it carries: cisco, junos, main" in stderr

@@ -10,6 +10,7 @@ import pytest
 
 from netbundle.runtime import eecontext
 from netbundle.runtime.errors import BundleFormatError, TargetError, UsageError
+from netbundle.runtime.host import select_groups
 from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
 from netbundle.runtime.reader import VerifiedBundle
 
@@ -128,16 +129,16 @@ def test_base_image_python(image: str, python: str | None) -> None:
     assert eecontext.base_image_python(image) == python
 
 
-def test_resolve_groups_keeps_the_bundle_order_with_main_first() -> None:
+def test_groups_keep_the_bundle_order_with_main_first() -> None:
     manifest = make_manifest()
-    assert eecontext.resolve_groups(manifest, TARGETS[1], ["cisco", "junos"]) == ("main", "junos", "cisco")
-    assert eecontext.resolve_groups(manifest, TARGETS[1], []) == ("main",)
+    assert select_groups(manifest, TARGETS[1], ["cisco", "junos"]) == ("main", "junos", "cisco")
+    assert select_groups(manifest, TARGETS[1], []) == ("main",)
 
 
-def test_resolve_groups_refuses_unknown_groups() -> None:
-    with pytest.raises(UsageError, match=r"does not carry group.*arista") as info:
-        eecontext.resolve_groups(make_manifest(), TARGETS[1], ["arista"])
-    assert info.value.hint == "groups in this bundle: main, junos, cisco"
+def test_unknown_groups_are_refused() -> None:
+    with pytest.raises(UsageError, match=r"does not carry group arista") as info:
+        select_groups(make_manifest(), TARGETS[1], ["arista"])
+    assert info.value.hint == "it carries: main, junos, cisco"
 
 
 def test_pinned_hashes_reads_both_spellings() -> None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BundleFormatError, TargetError, UsageError
+from .host import select_groups
 from .reader import verify_bundle
 from .trusted import resolve_policy
 
@@ -147,25 +148,6 @@ def _fits_image(target: TargetEntry, python: Optional[str], machine: str) -> boo
     if env.get("sys_platform", "linux") != "linux" or env.get("platform_machine", machine) != machine:
         return False
     return python is None or target.python_version == python
-
-
-def resolve_groups(manifest: Manifest, target: TargetEntry, groups: Sequence[str]) -> Tuple[str, ...]:
-    """``main``, then the chosen groups in the bundle's order; unknown groups raise UsageError."""
-    unknown = sorted(set(groups) - set(manifest.groups))
-    if unknown:
-        raise UsageError(
-            "bundle {} does not carry group(s) {}".format(manifest.bundle_id, ", ".join(unknown)),
-            hint="groups in this bundle: " + ", ".join(manifest.groups),
-        )
-    chosen = ("main", *(g for g in manifest.groups if g != "main" and g in groups))
-    missing = [g for g in chosen if g not in target.locks]
-    if missing:
-        raise BundleFormatError(
-            "target {} of bundle {} has no lock for group(s) {}".format(
-                target.name, manifest.bundle_id, ", ".join(missing)
-            )
-        )
-    return chosen
 
 
 def pinned_hashes(requirements_text: str) -> Tuple[str, ...]:
@@ -340,7 +322,7 @@ def write_ee_context(
     _check_out_dir(out_dir)
     manifest = verified.manifest
     chosen = select_target(manifest, target, python or base_image_python(base_image), machine)
-    resolved = resolve_groups(manifest, chosen, groups)
+    resolved = select_groups(manifest, chosen, groups)
     texts = {}  # type: Dict[str, str]
     for group in resolved:
         path = chosen.locks[group]

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from .errors import TargetError, UsageError
+from .errors import BundleFormatError, TargetError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Tuple
+    from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
     from .manifest import Manifest, TargetEntry
 
@@ -177,3 +177,28 @@ def _no_fit_hint(fits: List[TargetFit]) -> str:
     return "; ".join("{}: {}".format(fit.target.name, ", ".join(fit.reasons)) for fit in fits) + (
         "; build a bundle with a target for this host, or run with a Python the bundle targets"
     )
+
+
+def select_groups(
+    manifest: Manifest, target: TargetEntry, groups: Optional[Sequence[str]]
+) -> Tuple[str, ...]:
+    """``main``, then the asked groups in the bundle's order.
+
+    :raises UsageError: a group the bundle does not carry. :raises BundleFormatError: no lock for a group.
+    """
+    asked = list(dict.fromkeys(groups or ()))
+    unknown = [g for g in asked if g not in manifest.groups]
+    if unknown:
+        raise UsageError(
+            "bundle {} does not carry group {}".format(manifest.bundle_id, ", ".join(unknown)),
+            hint="it carries: " + ", ".join(manifest.groups),
+        )
+    chosen = ("main", *(g for g in manifest.groups if g != "main" and g in asked))
+    missing = [g for g in chosen if g not in target.locks]
+    if missing:
+        raise BundleFormatError(
+            "bundle {} has no lock for group {} on target {}".format(
+                manifest.bundle_id, ", ".join(missing), target.name
+            )
+        )
+    return chosen

@@ -23,9 +23,9 @@ from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from . import generations as gens
-from .errors import BundleFormatError, DowngradeError, InstallError, NetbundleError, PrefixError, UsageError
+from .errors import DowngradeError, InstallError, NetbundleError, PrefixError
 from .generations import list_generations, rollback
-from .host import HostInfo, choose_target
+from .host import HostInfo, choose_target, select_groups
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
 from .reader import verify_bundle
 from .receipt import Receipt, write_receipt
@@ -132,31 +132,6 @@ def install(
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
             gens.remove_tree(staging)
-
-
-def select_groups(
-    manifest: Manifest, target: TargetEntry, groups: Optional[Sequence[str]]
-) -> Tuple[str, ...]:
-    """``main``, then the asked groups in the bundle's order.
-
-    :raises UsageError: a group the bundle does not carry. :raises BundleFormatError: no lock for a group.
-    """
-    asked = list(dict.fromkeys(groups or ()))
-    unknown = [g for g in asked if g not in manifest.groups]
-    if unknown:
-        raise UsageError(
-            "bundle {} does not carry group {}".format(manifest.bundle_id, ", ".join(unknown)),
-            hint="it carries: " + ", ".join(manifest.groups),
-        )
-    chosen = ("main", *(g for g in manifest.groups if g != "main" and g in asked))
-    missing = [g for g in chosen if g not in target.locks]
-    if missing:
-        raise BundleFormatError(
-            "bundle {} has no lock for group {} on target {}".format(
-                manifest.bundle_id, ", ".join(missing), target.name
-            )
-        )
-    return chosen
 
 
 def plan_against_current(
