@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from netbundle.lock.groups import GroupSelection
+
+if TYPE_CHECKING:
+    from netbundle.fetch.wheelhouse import FetchRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,6 +69,28 @@ def source_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **more: Any) -> FetchRequest:
+    """The request of a command with :func:`selection_options` and :func:`source_options` (popped from ``params``).
+
+    ``more``: the other FetchRequest fields the command sets (``build``, ``progress``).
+    """
+    from netbundle.fetch.wheelhouse import (
+        FetchRequest,  # not at import: `netbundle export` needs only click+packaging
+    )
+
+    return FetchRequest(
+        project_dir=project_dir,
+        output=output,
+        selection=group_selection(params),
+        targets=tuple(params.pop("targets")),
+        index_url=params.pop("index_url"),
+        cache_dir=params.pop("cache_dir"),
+        concurrency=params.pop("jobs"),
+        environ=dict(os.environ),
+        **more,
+    )
 
 
 def group_selection(params: dict[str, Any]) -> GroupSelection:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from netbundle.cli._options import group_selection, project_option, selection_options, source_options
+from netbundle.cli._options import fetch_request, project_option, selection_options, source_options
 from netbundle.cli.keys import load_signing_keys, sign_key_options
 
 if TYPE_CHECKING:
@@ -47,8 +46,7 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     help="The bundle file (written to a temporary name, then renamed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, cache_dir: Path | None, jobs: int,
-          sign_keys: tuple[Path, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
+def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
           as_json: bool, **params: Any) -> None:  # fmt: skip
     """Build one signed bundle: wheels for every target, the project's own wheels, locks, SBOM, pip.
 
@@ -57,7 +55,6 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     """
     from netbundle.bundle.builder import BuildRequest, build_bundle
     from netbundle.errors import UsageError
-    from netbundle.fetch.wheelhouse import FetchRequest
 
     if not sign_keys and not unsigned:
         raise UsageError(
@@ -67,17 +64,9 @@ def build(project_dir: Path, targets: tuple[str, ...], index_url: str | None, ca
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
     keys = load_signing_keys(sign_keys, password_env)
-    fetch = FetchRequest(
-        project_dir=project_dir,
-        output=output,
-        selection=group_selection(params),
-        targets=targets,
-        index_url=index_url,
-        cache_dir=cache_dir,
-        concurrency=jobs,
-        environ=dict(os.environ),
+    request = BuildRequest(
+        fetch=fetch_request(project_dir, output, params), sign_keys=tuple(keys), pip_version=pip_version
     )
-    request = BuildRequest(fetch=fetch, sign_keys=tuple(keys), pip_version=pip_version)
     result = build_bundle(request)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from netbundle.cli._options import group_selection, project_option, selection_options, source_options
+from netbundle.cli._options import fetch_request, project_option, selection_options, source_options
 
 EPILOG = """
 Examples:
@@ -32,25 +31,19 @@ Examples:
     "--no-build", is_flag=True, help="Do not build wheels for sdist-only, git and path dependencies."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def fetch(project_dir: Path, targets: tuple[str, ...], index_url: str | None, cache_dir: Path | None, jobs: int,
-          output: Path, no_build: bool, as_json: bool, **params: Any) -> None:  # fmt: skip
+def fetch(project_dir: Path, output: Path, no_build: bool, as_json: bool, **params: Any) -> None:
     """Download every locked file the selected groups need, for every target, in parallel.
 
     Files come from the source the lock pins them to, are checked against the lock's sha256 and kept in a
     content-addressed cache, so a rebuild of an unchanged lock downloads nothing.
     """
     # imported here: `netbundle export` must run with only packaging and click installed (scripts/bootstrap)
-    from netbundle.fetch.wheelhouse import FetchRequest, fetch_wheelhouse
+    from netbundle.fetch.wheelhouse import fetch_wheelhouse
 
-    request = FetchRequest(
-        project_dir=project_dir,
-        output=output,
-        selection=group_selection(params),
-        targets=targets,
-        index_url=index_url,
-        cache_dir=cache_dir,
-        concurrency=jobs,
-        environ=dict(os.environ),
+    request = fetch_request(
+        project_dir,
+        output,
+        params,
         build=not no_build,
         progress=_progress_line if sys.stderr.isatty() and not as_json else None,
     )
