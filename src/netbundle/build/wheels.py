@@ -76,7 +76,7 @@ def find_built(choice: Choice, *, project_root: Path, cache_root: Path) -> Built
     source = choice.package.source
     if source is not None and source.type == "directory":
         tree = (project_root / source.url).resolve()
-        key = _tree_digest(tree)
+        key = source_digest(tree)
     elif source is not None and source.type == "git":
         key = hashlib.sha256((source.resolved_reference or source.reference or "HEAD").encode()).hexdigest()
     elif choice.file is not None:
@@ -136,7 +136,16 @@ def project_cache_key(root: Path, epoch: int) -> str:
     The build backend's version is not part of it (finding it needs the index): pin ``[build-system] requires``,
     or build with a fresh ``--cache-dir`` to rebuild with a newer backend.
     """
-    digest = hashlib.sha256(f"netbundle-project-2\0{epoch}\0".encode())
+    return source_digest(root, f"netbundle-project-2\0{epoch}\0")
+
+
+def source_digest(root: Path, salt: str = "") -> str:
+    """A digest of a source tree: every source file's path, executable bit and bytes (see :func:`_source_files`).
+
+    Build outputs a backend writes into the tree (``build/``, ``*.egg-info``) are not source, so building a path
+    dependency in place does not change its digest.
+    """
+    digest = hashlib.sha256(salt.encode())
     for path in _source_files(root):
         mode = "x" if path.stat().st_mode & 0o111 else "-"
         digest.update(f"{path.relative_to(root).as_posix()}\0{mode}\0".encode())
@@ -238,7 +247,7 @@ def _source_tree(choice: Choice, input_path: Path | None, root: Path) -> Iterato
     with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
         if source is not None and source.type == "directory":
             tree = (root / source.url).resolve()
-            yield tree, source.url, _tree_digest(tree)
+            yield tree, source.url, source_digest(tree)
         elif source is not None and source.type == "git":
             tree = Path(tmp) / "checkout"
             commit = source.resolved_reference or source.reference or "HEAD"
@@ -296,13 +305,6 @@ def _git_checkout(url: str, commit: str, dest: Path) -> None:
         done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise BuildError(f"git {args[0]} of {url} at {commit} failed: {done.stderr.strip()[-300:]}")
-
-
-def _tree_digest(tree: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in tree.rglob("*") if p.is_file() and ".git" not in p.parts):
-        digest.update(str(path.relative_to(tree)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def _backend(tree: Path) -> str:

@@ -104,7 +104,19 @@ def test_path_dependency_is_built(corpus_dir: Path, tmp_path: Path) -> None:
         argv = ["fetch", "-P", str(project), "--index-url", index.url, "--cache-dir", str(tmp_path / "cache"),
                 "-o", str(tmp_path / "wh"), "--target", "cp311-manylinux_2_28_x86_64", "--json"]  # fmt: skip
         result = CliRunner().invoke(cli, argv, env=offline_env(index.url))
-    assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, result.output
+        (entry,) = (tmp_path / "cache" / "built").iterdir()
+        stamp = next(entry.glob("*.whl")).stat().st_mtime_ns
+        # the in-place build wrote build/ and *.egg-info into the tree: not source, so nothing is rebuilt
+        assert {p.name for p in local.iterdir()} & {"build", "localpkg.egg-info"}
+        again = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+        assert again.exit_code == 0, again.output
+        assert [p.name for p in (tmp_path / "cache" / "built").iterdir()] == [entry.name]
+        assert next(entry.glob("*.whl")).stat().st_mtime_ns == stamp
+        (local / "localpkg" / "__init__.py").write_text("VALUE = 2\n")  # a source change: built again
+        changed = CliRunner().invoke(cli, argv, env=offline_env(index.url))
+        assert changed.exit_code == 0, changed.output
+    assert len(list((tmp_path / "cache" / "built").iterdir())) == 2
     assert json.loads(result.stdout)["built"] == {"localpkg": "localpkg-0.2.0-py3-none-any.whl"}
     plan = json.loads((tmp_path / "wh" / "plan.json").read_text())
     assert plan["built"]["localpkg"]["input"] == "vendor/localpkg"
