@@ -30,7 +30,7 @@ from netbundle.runtime.trust import TrustPolicy
 
 backends = pytest.mark.parametrize("backend", ed25519.BACKENDS)
 MANIFEST = b'{"format": 1, "project": "sample", "version": "1.0.0"}\n'
-A, B, C, OUTSIDER = fixed_key(1), fixed_key(2), fixed_key(3), fixed_key(9)
+A, B, C, D, OUTSIDER = fixed_key(1), fixed_key(2), fixed_key(3), fixed_key(4), fixed_key(9)
 
 
 def key_line(name: str, n: int) -> str:
@@ -168,6 +168,22 @@ def test_endorsements_chain(backend: str) -> None:
     text = trust_file(key_line("k1", 1), endorsed_line("k2", 2, "k1", 1), endorsed_line("k3", 3, "k2", 2))
     parsed = trust.parse_trust(text, "t.txt", backend)
     assert parsed.lineage(parsed.keys[2]) == A.key_id
+
+
+@backends
+def test_a_rendered_policy_keeps_its_endorsements_and_lineages(backend: str) -> None:
+    """What build-pyz embeds: an endorsed key must not become a lineage of its own (threshold 2 would then be met
+    by one key holder's two keys)."""
+    text = trust_file(
+        key_line("k1", 1), endorsed_line("k2", 2, "k1", 1), endorsed_line("k3", 3, "k2", 2), key_line("other", 4),
+        threshold=2,
+    )  # fmt: skip
+    parsed = trust.parse_trust(text, "t.txt", backend)
+    rendered = trust.render_trust(parsed)
+    assert [line.split()[0] for line in rendered.splitlines()[2:]] == ["key", "endorsed", "endorsed", "key"]
+    again = trust.parse_trust(rendered, "embedded", backend)  # the endorsements are checked again
+    assert again == parsed
+    assert [again.lineage(k) for k in again.keys] == [A.key_id, A.key_id, A.key_id, D.key_id]
 
 
 @backends

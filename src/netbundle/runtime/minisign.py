@@ -50,6 +50,9 @@ class PublicKey:
     comment: str = ""
     #: In a trust policy, the key id of the key that endorsed this one (``endorsed`` line); empty otherwise.
     endorsed_by: bytes = b""
+    #: With ``endorsed_by``: the endorsement as the trust file carries it (base64 of the minisign signature file),
+    #: kept so that a policy written out again (the keys embedded in a pyz) still says who vouched for the key.
+    endorsement: str = ""
 
     @property
     def key_id_hex(self) -> str:

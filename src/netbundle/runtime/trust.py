@@ -203,14 +203,25 @@ def load_trust(path: Union[str, os.PathLike[str]]) -> TrustPolicy:
 
 
 def render_trust(policy: TrustPolicy) -> str:
-    """A trust file listing the policy's keys, each on a ``key`` line.
-
-    Endorsements are not kept: an endorsed key becomes an independent key (its own lineage).
+    """A trust file of the policy: a ``key`` line per key, an ``endorsed`` line (with its endorsement, checked again
+    when the file is read) per key endorsed by a key listed above it, so lineages and the threshold mean the same.
     """
     out = [TRUST_HEADER, "threshold {}".format(policy.threshold)]
-    for index, key in enumerate(policy.keys):
-        name = policy.names[index] if policy.names else key.key_id_hex
-        out.append("key {} {}".format(name, key.to_base64()))
+    names = {
+        key.key_id: (policy.names[i] if policy.names else key.key_id_hex) for i, key in enumerate(policy.keys)
+    }
+    listed: Set[bytes] = set()
+    for key in policy.keys:
+        endorser = names.get(key.endorsed_by) if key.endorsed_by in listed and key.endorsement else None
+        if endorser is not None:
+            out.append(
+                "endorsed {} {} by {} {}".format(
+                    names[key.key_id], key.to_base64(), endorser, key.endorsement
+                )
+            )
+        else:
+            out.append("key {} {}".format(names[key.key_id], key.to_base64()))
+        listed.add(key.key_id)
     return "\n".join(out) + "\n"
 
 
@@ -369,7 +380,9 @@ def _add_key(
             problems.append("{}: endorser {!r} is not a key listed above this line".format(here, fields[4]))
             return
         _check_endorsement(key, endorser, fields[5], here, backend)
-        key = minisign.PublicKey(key_id=key.key_id, key=key.key, comment=name, endorsed_by=endorser.key_id)
+        key = minisign.PublicKey(
+            key_id=key.key_id, key=key.key, comment=name, endorsed_by=endorser.key_id, endorsement=fields[5]
+        )
     names.append(name)
     keys.append(key)
 

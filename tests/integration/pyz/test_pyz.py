@@ -170,3 +170,28 @@ def test_rehearse_runs_the_installer_from_the_archive(pyz: BuiltPyz, tmp_path: P
     report = json.loads((tmp_path / "rehearsal.json").read_text())
     assert report["ok"] and report["bundle"]["verified"]
     assert report["steps"][0]["command"].split()[1:4] == ["-s", "-m", "netbundle.runtime"]
+
+
+def test_an_embedded_endorsement_keeps_the_threshold_meaning(tmp_path: Path) -> None:
+    """Threshold 2 with a rotated key: the old and the new key of one holder are one lineage in the pyz too."""
+    from tests.integration.pyz.conftest import build_pyz
+    from tests.support.bundles import make_bundle, make_keypair
+
+    from netbundle.bundle.signing import endorse
+    from netbundle.runtime.trust import TRUST_HEADER
+
+    old, new, other = (make_keypair(tmp_path / "keys", n) for n in ("old", "new", "other"))
+    trust = tmp_path / "trust.txt"
+    trust.write_text(
+        f"{TRUST_HEADER}\nthreshold 2\nkey old {old.public.to_base64()}\n"
+        + endorse(new.public, old.secret, name="new", endorser_name="old")
+        + f"key other {other.public.to_base64()}\n"
+    )
+    pyz = build_pyz(tmp_path / "netbundle.pyz", trust)
+    one_holder = make_bundle(tmp_path / "one.tar", keys=[old, new])
+    two_holders = make_bundle(tmp_path / "two.tar", keys=[new, other])
+    refused = run_pyz(pyz, "verify", str(one_holder))
+    assert refused.returncode == 15, refused.stderr  # ThresholdError
+    assert "count once" in refused.stderr
+    accepted = run_pyz(pyz, "verify", str(two_holders))
+    assert accepted.returncode == 0, accepted.stderr
