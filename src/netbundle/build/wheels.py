@@ -35,6 +35,7 @@ from packaging.utils import parse_wheel_filename
 from netbundle.errors import BuildError
 from netbundle.fetch.cache import file_sha256
 from netbundle.fetch.select import Choice
+from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 
 if TYPE_CHECKING:
@@ -73,17 +74,24 @@ class BuiltWheel:
 
 def find_built(choice: Choice, *, project_root: Path, cache_root: Path) -> BuiltWheel | None:
     """The cached wheel of an earlier build of this exact input, without unpacking or building anything."""
+    key = _input_key(choice, project_root)
+    return _read_built(cache_root / "built" / key, key) if key is not None else None
+
+
+def _input_key(choice: Choice, project_root: Path) -> str | None:
+    """What a build's cache entry is named by: the sdist's sha256, the sha256 of a git dependency's commit, or the
+    source digest of a path dependency's tree (None: nothing to build from)."""
     source = choice.package.source
     if source is not None and source.type == "directory":
-        tree = (project_root / source.url).resolve()
-        key = source_digest(tree)
-    elif source is not None and source.type == "git":
-        key = hashlib.sha256((source.resolved_reference or source.reference or "HEAD").encode()).hexdigest()
-    elif choice.file is not None:
-        key = choice.file.sha256
-    else:
-        return None
-    return _read_built(cache_root / "built" / key, key)
+        return source_digest((project_root / source.url).resolve())
+    if source is not None and source.type == "git":
+        return hashlib.sha256(_git_commit(source).encode()).hexdigest()
+    return choice.file.sha256 if choice.file is not None else None
+
+
+def _git_commit(source: PackageSource) -> str:
+    """The commit a git dependency is locked to."""
+    return source.resolved_reference or source.reference or "HEAD"
 
 
 def build_wheel(
@@ -95,11 +103,14 @@ def build_wheel(
     entry ``built/<input sha256>/`` (the wheel and ``build.json``, its provenance), each file renamed into place.
     """
     package = choice.package
-    with _source_tree(choice, input_path, project_root) as (tree, input_name, input_sha):
-        cached = cache_root / "built" / input_sha
-        found = _read_built(cached, input_sha)
-        if found is not None:
-            return found
+    input_sha = _input_key(choice, project_root)
+    if input_sha is None:
+        raise BuildError(f"{package.name} {package.version}: no input to build from")
+    cached = cache_root / "built" / input_sha
+    found = _read_built(cached, input_sha)
+    if found is not None:
+        return found
+    with _source_tree(choice, input_path, project_root) as (tree, input_name):
         wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
         built = BuiltWheel(
             path=wheel,
@@ -242,26 +253,21 @@ def check_fits(built: BuiltWheel, target: Target, package: str) -> None:
 
 
 @contextmanager
-def _source_tree(choice: Choice, input_path: Path | None, root: Path) -> Iterator[tuple[Path, str, str]]:
+def _source_tree(choice: Choice, input_path: Path | None, root: Path) -> Iterator[tuple[Path, str]]:
+    """The tree to build and how the provenance names the input (a path, ``url@commit``, the sdist's filename)."""
     source = choice.package.source
     with tempfile.TemporaryDirectory(prefix="netbundle-build-") as tmp:
         if source is not None and source.type == "directory":
-            tree = (root / source.url).resolve()
-            yield tree, source.url, source_digest(tree)
+            yield (root / source.url).resolve(), source.url
         elif source is not None and source.type == "git":
             tree = Path(tmp) / "checkout"
-            commit = source.resolved_reference or source.reference or "HEAD"
+            commit = _git_commit(source)
             _git_checkout(source.url, commit, tree)
-            yield (
-                tree / (source.subdirectory or ""),
-                f"{source.url}@{commit}",
-                hashlib.sha256(commit.encode()).hexdigest(),
-            )
+            yield tree / (source.subdirectory or ""), f"{source.url}@{commit}"
         else:
             if input_path is None or choice.file is None:
                 raise BuildError(f"{choice.package.name} {choice.package.version}: no input to build from")
-            tree = _unpack_sdist(input_path, Path(tmp) / "src")
-            yield tree, choice.file.filename, choice.file.sha256
+            yield _unpack_sdist(input_path, Path(tmp) / "src"), choice.file.filename
 
 
 def _unpack_sdist(archive: Path, dest: Path) -> Path:
