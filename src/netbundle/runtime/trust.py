@@ -214,11 +214,7 @@ def render_trust(policy: TrustPolicy) -> str:
     for key in policy.keys:
         endorser = names.get(key.endorsed_by) if key.endorsed_by in listed and key.endorsement else None
         if endorser is not None:
-            out.append(
-                "endorsed {} {} by {} {}".format(
-                    names[key.key_id], key.to_base64(), endorser, key.endorsement
-                )
-            )
+            out.append(_endorsed_line(names[key.key_id], key, endorser, key.endorsement))
         else:
             out.append("key {} {}".format(names[key.key_id], key.to_base64()))
         listed.add(key.key_id)
@@ -228,7 +224,11 @@ def render_trust(policy: TrustPolicy) -> str:
 def render_endorsement(name: str, new_key: PublicKey, endorser: str, signature_text: str) -> str:
     """The ``endorsed`` trust-file line for ``new_key``, from the endorser's minisign signature file text."""
     token = base64.b64encode(signature_text.encode("utf-8")).decode("ascii")
-    return "endorsed {} {} by {} {}\n".format(name, new_key.to_base64(), endorser, token)
+    return _endorsed_line(name, new_key, endorser, token) + "\n"
+
+
+def _endorsed_line(name: str, key: PublicKey, endorser: str, token: str) -> str:
+    return "endorsed {} {} by {} {}".format(name, key.to_base64(), endorser, token)
 
 
 def check_signatures(
