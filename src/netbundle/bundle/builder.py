@@ -158,17 +158,17 @@ class _ProjectBuild:
     """
 
     loaded: LoadedProject
-    entry: Path
+    entry: Path | None  # None: a ``package-mode = false`` project has no sdist or wheel of its own
     pool: BuildPool
     running: Future[Any] | None = None
     staging: Path | None = None
 
     @classmethod
     def start(cls, loaded: LoadedProject, cache_root: Path, epoch: int, pool: BuildPool) -> _ProjectBuild:
+        if not loaded.pyproject.package_mode:
+            return cls(loaded=loaded, entry=None, pool=pool)
         entry = cache_root / "project" / project_cache_key(loaded.root, epoch)
         own = cls(loaded=loaded, entry=entry, pool=pool)
-        if not loaded.pyproject.package_mode:
-            return own
         if cached_project(entry) is not None:
             _log.info("project %s: sdist and wheel from the cache (%s)", loaded.pyproject.name, entry)
             return own
@@ -179,7 +179,7 @@ class _ProjectBuild:
 
     def wait(self) -> plan.ProjectArtifacts | None:
         project = self.loaded.pyproject
-        if not project.package_mode:
+        if self.entry is None:
             return None
         if self.running is not None and self.staging is not None:
             try:
