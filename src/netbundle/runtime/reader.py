@@ -225,6 +225,7 @@ def _check_members(
     expected = {entry.path: entry for entry in parsed.files}
     seen: Set[str] = set()
     problems: List[Problem] = []
+    buffer = memoryview(bytearray(_CHUNK))  # every member's bytes pass through this one buffer
     member = first
     while member is not None:
         problem = _member_problem(member, expected, seen)
@@ -232,7 +233,7 @@ def _check_members(
             _fail(name, [*problems, problem])
         seen.add(member.name)
         try:
-            problem = _copy_member(archive, member, expected[member.name], staging)
+            problem = _copy_member(archive, member, expected[member.name], staging, buffer)
         except (tarfile.TarError, EOFError, OSError) as exc:
             _fail(name, [*problems, (IntegrityError, "{!r}: truncated ({})".format(member.name, exc))])
         if problem is not None:
@@ -286,6 +287,7 @@ def _copy_member(
     member: tarfile.TarInfo,
     entry: manifest_format.FileEntry,
     staging: Optional[pathlib.Path],
+    buffer: memoryview,
 ) -> Optional[Problem]:
     raw: io.BufferedIOBase = archive.fileobj  # type: ignore[assignment] # the file tarfile.open() opened ("r:")
     raw.seek(member.offset_data)
@@ -293,7 +295,7 @@ def _copy_member(
     if staging is not None:
         target = staging.joinpath(*member.name.split("/"))
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest, size = _hash_copy(raw, member.size, target)
+    digest, size = _hash_copy(raw, member.size, target, buffer)
     if size != entry.size:
         return IntegrityError, "{!r}: {} bytes, the manifest says {} (truncated)".format(
             member.name, size, entry.size
@@ -303,18 +305,19 @@ def _copy_member(
     return None
 
 
-def _hash_copy(raw: io.BufferedIOBase, length: int, target: Optional[pathlib.Path]) -> Tuple[str, int]:
+def _hash_copy(
+    raw: io.BufferedIOBase, length: int, target: Optional[pathlib.Path], buffer: memoryview
+) -> Tuple[str, int]:
     """Hash (and copy to ``target``) the next ``length`` bytes of ``raw``; returns the digest and the bytes read."""
     digest = hashlib.sha256()
     size = 0
-    buffer = memoryview(bytearray(_CHUNK))
     out = None
     if target is not None:
         fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         out = os.fdopen(fd, "wb")
     try:
         while size < length:
-            count = raw.readinto(buffer[: min(_CHUNK, length - size)])
+            count = raw.readinto(buffer[: min(len(buffer), length - size)])
             if not count:
                 break  # the file ends inside this member: the caller reports it truncated
             chunk = buffer[:count]
