@@ -159,6 +159,25 @@ def run_ee_context(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import DEFAULT_BIND, ServeRequest, serve
+    from .trusted import resolve_policy
+
+    policy = resolve_policy(args.trust)
+    request = ServeRequest(args.bundle, args.bind or DEFAULT_BIND, args.port, args.target, args.all_targets)
+    ready = (
+        (lambda info: _print_json(info.to_json())) if args.json else (lambda info: echo(info.render_text()))
+    )
+    reason = serve(request, policy, lambda info: (ready(info), sys.stdout.flush()), _log_line)
+    echo("netbundle: {}, server stopped".format(reason), sys.stderr)
+    return EXIT_OK
+
+
+def _log_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def run_version(args: argparse.Namespace) -> int:
     from .. import __version__
     from . import ed25519
