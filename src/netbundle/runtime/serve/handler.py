@@ -221,6 +221,10 @@ class IndexHandler(BaseHTTPRequestHandler):
             return
         if not self.parse_request():
             return
+        if not self.request_version.startswith("HTTP/1."):
+            self.close_connection = True
+            self._error(HTTPStatus.BAD_REQUEST, "HTTP/1.0 or 1.1 only")
+            return
         if self.command not in ("GET", "HEAD"):
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD", {"Allow": "GET, HEAD"})
             return
@@ -326,6 +330,8 @@ class IndexHandler(BaseHTTPRequestHandler):
         body = "{} {}: {}\n".format(int(status), HTTPStatus(status).phrase, explain).encode("utf-8")
         if not self.command:
             self.close_connection = True
+        if not self.request_version.startswith("HTTP/1."):
+            self.request_version = "HTTP/1.0"  # no HTTP/0.9 answers: every response has a status line
         merged = {"Content-Type": "text/plain; charset=utf-8"}
         merged.update(headers or {})
         self._send_head(status, len(body), merged)
