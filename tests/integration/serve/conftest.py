@@ -129,3 +129,5 @@ def child(argv: Sequence[str], tmp: Path) -> Iterator[Child]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -246,7 +246,9 @@ def test_methods_bodies_and_garbage(server: InProcess) -> None:
     answer = raw(server, b"GET /simple/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
     assert status_of(answer) == 400
     assert status_of(raw(server, b"\x16\x03\x01 garbage\r\n\r\n")) == 400
-    answer = raw(server, b"GET /simple/\r\n\r\n")  # HTTP/0.9: no status line, no headers; not answered as such
+    answer = raw(
+        server, b"GET /simple/\r\n\r\n"
+    )  # HTTP/0.9: no status line, no headers; not answered as such
     assert status_of(answer) == 400
     assert b"HTTP/1.0 or 1.1 only" in answer
 

@@ -118,8 +118,8 @@ def serve(
         try:
             _warn_if_exposed(request.bind, server.server_address[1], log)
             signers = tuple(key.key_id_hex for key in bundle.signers)
-            ready(_info(request, server, bundle, targets, count, len(site.files), signers))
-            return _run(server, stop or threading.Event())
+            info = _info(request, server, bundle, targets, count, len(site.files), signers)
+            return _run(server, stop or threading.Event(), lambda: ready(info))
         finally:
             server.server_close()
     finally:
@@ -218,8 +218,9 @@ def index_url(bind: str, port: int) -> str:
     return "http://{}:{}{}".format(host, port, SIMPLE_PREFIX)
 
 
-def _run(server: IndexServer, stop: threading.Event) -> str:
-    """Serve on a thread until a signal (or ``stop``); the main thread only waits, so handlers can run there."""
+def _run(server: IndexServer, stop: threading.Event, ready: Callable[[], None]) -> str:
+    """Serve on a thread until a signal (or ``stop``); the main thread only waits, so handlers can run there.
+    ``ready`` is called once the handlers are in place (a script may signal as soon as it sees the URL)."""
     reason = ["stopped"]
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -233,6 +234,7 @@ def _run(server: IndexServer, stop: threading.Event) -> str:
     worker = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
     worker.start()
     try:
+        ready()
         while not stop.wait(0.5):
             pass
     finally:
