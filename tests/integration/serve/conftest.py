@@ -51,19 +51,19 @@ class InProcess:
 
 
 @contextmanager
-def in_process(bundle: SmallBundle, limits: Limits = Limits(), **options: object) -> Iterator[InProcess]:
+def in_process(bundle: SmallBundle, limits: Limits | None = None, **options: object) -> Iterator[InProcess]:
     """``serve()`` on a thread (no signal handlers there); stopped through its ``stop`` event."""
     ready: queue.Queue[ServeInfo] = queue.Queue()
     log: list[str] = []
     stop = threading.Event()
     failure: list[BaseException] = []
-    request = ServeRequest(str(bundle.path), port=0, limits=limits, **options)  # type: ignore[arg-type]
+    request = ServeRequest(str(bundle.path), port=0, limits=limits or Limits(), **options)  # type: ignore[arg-type]
     policy = load_trust(str(bundle.key.pub_path))
 
     def run() -> None:
         try:
             serve(request, policy, ready.put, log.append, stop)
-        except BaseException as exc:  # handed to the test below
+        except Exception as exc:  # noqa: BLE001 # raised again in the test's thread, below
             failure.append(exc)
             ready.put(None)  # type: ignore[arg-type]
 

@@ -38,7 +38,7 @@ def test_ready_line_then_a_signal_stops_it_cleanly(
         assert server.url == f"http://127.0.0.1:{server.info['port']}/simple/"
         assert (server.info["projects"], server.info["files"]) == (3, 3)
         assert [p.name for p in tmp_path.glob("netbundle-serve-*")] != []  # the staged, verified copy
-        with urllib.request.urlopen(server.url + "alpha/", timeout=10) as response:  # noqa: S310 # loopback
+        with urllib.request.urlopen(server.url + "alpha/", timeout=10) as response:  # loopback
             assert response.status == 200
         code, stderr = server.stop(signum)
     assert code == 0, stderr
@@ -66,7 +66,7 @@ def test_a_bundle_failing_verification_is_never_served(
     )
     assert run.returncode == error.exit_code, run.stderr
     assert '"url"' not in run.stdout
-    assert '"exit_code": {}'.format(error.exit_code) in run.stdout
+    assert f'"exit_code": {error.exit_code}' in run.stdout
     assert "netbundle: error: " in run.stderr
     assert not listening(port)
     assert list(tmp_path.glob("netbundle-serve-*")) == []
@@ -123,11 +123,16 @@ def test_bind_elsewhere_than_loopback_warns_naming_the_address(
     if shutil.which("unshare") is None:
         pytest.skip("no unshare(1): cannot make a network namespace for the --bind test")
     argv = serve_argv(
-        small_bundle.path, "--trust", str(small_bundle.key.pub_path), "--all-targets", "--bind", "0.0.0.0"
+        small_bundle.path,
+        "--trust",
+        str(small_bundle.key.pub_path),
+        "--all-targets",
+        "--bind",
+        "0.0.0.0",  # noqa: S104 # in its own netns
     )
     script = 'ip link set lo up && exec "$@"'
     with child(["unshare", "-n", "sh", "-c", script, "sh", *argv], tmp_path) as server:
-        assert server.info["bind"] == "0.0.0.0"
+        assert server.info["bind"] == "0.0.0.0"  # noqa: S104 # in its own netns
         code, stderr = server.stop()
     assert code == 0, stderr
     assert f"netbundle: warning: listening on 0.0.0.0 port {server.info['port']}, not loopback" in stderr
