@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -115,24 +118,57 @@ def test_a_port_in_use_is_a_clear_error(small_bundle: SmallBundle, tmp_path: Pat
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in run.stderr
 
 
+SITE_SCRIPT = """
+set -e
+ip link set lo up
+ip addr add 10.200.0.1/32 dev lo  # a site address: not loopback to pip or to serve
+"$@" --bind 10.200.0.1 --port 8000 > "$OUT/serve.json" 2> "$OUT/serve.stderr" &
+server=$!
+for _ in $(seq 100); do grep -q '^}' "$OUT/serve.json" 2>/dev/null && break; sleep 0.1; done
+pip="$PIP download --disable-pip-version-check --no-deps --index-url http://10.200.0.1:8000/simple/ alpha==1.0"
+$pip -d "$OUT/untrusted" > "$OUT/untrusted.txt" 2>&1 && echo "untrusted: 0" || echo "untrusted: $?"
+$pip -d "$OUT/trusted" --trusted-host 10.200.0.1 > "$OUT/trusted.txt" 2>&1 && echo "trusted: 0" || echo "trusted: $?"
+kill -TERM $server
+wait $server && echo "serve: 0" || echo "serve: $?"
+"""
+
+
 @pytest.mark.netns
-def test_bind_elsewhere_than_loopback_warns_naming_the_address(
+def test_a_site_address_warns_and_pip_needs_trusted_host_for_it(
     small_bundle: SmallBundle, tmp_path: Path
 ) -> None:
-    """In a network namespace of its own (only lo), so that 0.0.0.0 reaches nothing outside the test."""
-    if shutil.which("unshare") is None:
-        pytest.skip("no unshare(1): cannot make a network namespace for the --bind test")
-    argv = serve_argv(
-        small_bundle.path,
+    """In a network namespace of its own (only lo, with a second, non-loopback address), so that nothing
+    outside the test can reach the server: the --bind warning names the address, and pip ignores a plain-HTTP
+    index on a non-loopback host unless --trusted-host names it (docs/runbooks/site-index.md says so)."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.skip(
+            "SKIPPED LOUDLY: no unshare(1) or ip(8): cannot make a network namespace for the --bind test"
+        )
+    argv = [
+        *serve_argv(small_bundle.path)[:5],
         "--trust",
         str(small_bundle.key.pub_path),
         "--all-targets",
-        "--bind",
-        "0.0.0.0",  # noqa: S104 # in its own netns
+        "--json",
+    ]
+    env = {
+        **child_env(tmp_path),
+        "OUT": str(tmp_path),
+        "PIP": f"{sys.executable} -m pip",
+        "PIP_CONFIG_FILE": os.devnull,
+    }
+    env = {k: v for k, v in env.items() if not k.startswith("PIP_") or k == "PIP_CONFIG_FILE"}
+    run = subprocess.run(["unshare", "-n", "sh", "-c", SITE_SCRIPT, "sh", *argv], env=env, capture_output=True,
+                         text=True, timeout=300, check=False)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    stderr = (tmp_path / "serve.stderr").read_text()
+    assert run.stdout.split("\n")[:3] == ["untrusted: 1", "trusted: 0", "serve: 0"], (run.stdout, stderr)
+    assert (
+        "10.200.0.1 is not a trusted or secure host and is being ignored"
+        in (tmp_path / "untrusted.txt").read_text()
     )
-    script = 'ip link set lo up && exec "$@"'
-    with child(["unshare", "-n", "sh", "-c", script, "sh", *argv], tmp_path) as server:
-        assert server.info["bind"] == "0.0.0.0"  # noqa: S104 # in its own netns
-        code, stderr = server.stop()
-    assert code == 0, stderr
-    assert f"netbundle: warning: listening on 0.0.0.0 port {server.info['port']}, not loopback" in stderr
+    assert [p.name for p in (tmp_path / "trusted").iterdir()] == ["alpha-1.0-py3-none-any.whl"]
+    assert "netbundle: warning: listening on 10.200.0.1 port 8000, not loopback" in stderr
+    assert re.search(
+        r'^10\.200\.0\.1 - - \[[^]]+\] "GET /simple/alpha/ HTTP/1\.1" 200 ', stderr, re.MULTILINE
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
+import re
 import subprocess
 import sys
 import tarfile
@@ -93,7 +94,6 @@ def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> subpro
 def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
     script = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
     import json
-    import re
 
     found = json.loads(run([str(python), "-c", script], env).stdout)
     return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in found.items()}
@@ -216,7 +216,14 @@ def test_poetry_locks_and_installs_a_project_with_it_as_the_only_source(
     env = clean_env(tmp_path, POETRY_CACHE_DIR=str(tmp_path / "pc"), POETRY_CONFIG_DIR=str(tmp_path / "pcfg"),
                     POETRY_VIRTUALENVS_IN_PROJECT="true", POETRY_NO_INTERACTION="1")  # fmt: skip
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"  # the interpreter Poetry makes the venv from
+    before = len(index.stderr.read_text().splitlines())
     run([str(poetry), "lock"], env, cwd=project)
+    during_lock = index.stderr.read_text().splitlines()[before:]
+    # locking read the PEP 658 metadata files, not whole wheels
+    assert any(
+        '"GET /files/httpx-0.28.1-py3-none-any.whl.metadata HTTP/1.1" 200' in line for line in during_lock
+    )
+    assert not [line for line in during_lock if re.search(r'"GET /files/\S+\.whl HTTP', line)]
     run([str(poetry), "install", "--no-root"], env, cwd=project)
     lock = tomllib.loads((project / "poetry.lock").read_text())
     expected = manifest_hashes(sample_bundle[0])
