@@ -160,15 +160,20 @@ def run_ee_context(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .serve import DEFAULT_BIND, ServeRequest, serve
+    from .serve import DEFAULT_BIND, ServeInfo, ServeRequest, serve
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
     request = ServeRequest(args.bundle, args.bind or DEFAULT_BIND, args.port, args.target, args.all_targets)
-    ready = (
-        (lambda info: _print_json(info.to_json())) if args.json else (lambda info: echo(info.render_text()))
-    )
-    reason = serve(request, policy, lambda info: (ready(info), sys.stdout.flush()), _log_line)
+
+    def ready(info: ServeInfo) -> None:
+        if args.json:
+            _print_json(info.to_json())
+        else:
+            echo(info.render_text())
+        sys.stdout.flush()  # a script waiting for the URL must see it now
+
+    reason = serve(request, policy, ready, _log_line)
     echo("netbundle: {}, server stopped".format(reason), sys.stderr)
     return EXIT_OK
 

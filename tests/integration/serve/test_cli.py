@@ -13,10 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.integration.serve.servers import SmallBundle, child, child_env, serve_argv
 from tests.support.bundles import make_keypair
 from tests.support.tamper import CASES, read_members, write_members
-
-from .conftest import SmallBundle, child, child_env, serve_argv
 
 pytestmark = pytest.mark.integration
 
@@ -154,6 +153,7 @@ def test_a_site_address_warns_and_pip_needs_trusted_host_for_it(
     env = {
         **child_env(tmp_path),
         "OUT": str(tmp_path),
+        "HOME": str(tmp_path),
         "PIP": f"{sys.executable} -m pip",
         "PIP_CONFIG_FILE": os.devnull,
     }

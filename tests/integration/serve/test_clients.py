@@ -17,11 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.integration.serve.servers import REPO, Child, child, serve_argv
 from tests.support.bundles import pip_wheel
 
 from netbundle.runtime.reader import read_unverified
-
-from .conftest import REPO, Child, child, serve_argv
 
 pytestmark = pytest.mark.integration
 

@@ -13,12 +13,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from tests.integration.serve.servers import InProcess, SmallBundle, in_process
 
 from netbundle.runtime.reader import read_unverified
 from netbundle.runtime.serve.handler import Limits
 from netbundle.runtime.serve.index import HTML_TYPE, JSON_TYPE
-
-from .conftest import InProcess, SmallBundle, in_process
 
 pytestmark = pytest.mark.integration
 

@@ -62,7 +62,7 @@ def manifest() -> Manifest:
         FileEntry("tools/pip-25.3-py3-none-any.whl", 9, sha("p"), "tool"),
     ]
     files += [FileEntry(f"locks/{t}/r.txt", 5, sha(t), "lock") for t in (X86, ARM)]
-    packages = {}
+    packages: dict[str, PackageEntry] = {}
     for path, (name, version, targets) in WHEELS.items():
         origin = Origin("index", None, path.split("/")[1], sha(path))
         entry = packages.setdefault(name, PackageEntry(name, version, ("main",), ()))
@@ -126,7 +126,9 @@ def test_two_files_with_one_name_are_refused() -> None:
     clash = "dist/ruamel_yaml-0.19.1-py3-none-any.whl"
     files = (*m.files, FileEntry(clash, 1, sha(clash), "dist"))
     m = Manifest(**{**m.__dict__, "files": files, "project_artifacts": (*m.project_artifacts, clash)})
-    with pytest.raises(ValueError, match="two bundle files are named ruamel_yaml-0.19.1-py3-none-any.whl"):
+    with pytest.raises(
+        ValueError, match=re.escape("two bundle files are named ruamel_yaml-0.19.1-py3-none-any.whl")
+    ):
         build_index(m, [X86], {})
 
 

@@ -25,6 +25,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import protocol
+from .index import JSON_TYPE, PAGE_TYPES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -269,12 +270,12 @@ class IndexHandler(BaseHTTPRequestHandler):
     def _page(self, path: str) -> None:
         media = protocol.negotiate(self.headers.get("Accept"))
         if media is None:
-            self._error(HTTPStatus.NOT_ACCEPTABLE, "acceptable: " + ", ".join(protocol.PAGE_TYPES),
+            self._error(HTTPStatus.NOT_ACCEPTABLE, "acceptable: " + ", ".join(PAGE_TYPES),
                         {"Vary": "Accept"})  # fmt: skip
             return
         body = self.server.site.pages[path][media]
         etag = self.server.site.page_etags[(path, media)]
-        charset = "" if media == protocol.PAGE_TYPES[0] else "; charset=utf-8"
+        charset = "" if media == JSON_TYPE else "; charset=utf-8"
         self._body(media + charset, etag, len(body), lambda a, b: self._write(body[a : b + 1]),
                    {"Vary": "Accept", "Cache-Control": "no-cache"})  # fmt: skip
 
