@@ -28,8 +28,16 @@ def imported_by(*modules: str) -> list[str]:
 
 
 def runtime_modules() -> list[str]:
+    """Every module of the runtime, sub-packages included (``netbundle.runtime.serve.handler``)."""
     folder = SRC / "netbundle" / "runtime"
-    return sorted(f"netbundle.runtime.{p.stem}" for p in folder.glob("*.py") if p.stem != "__main__")
+    found = []
+    for path in folder.rglob("*.py"):
+        parts = path.relative_to(folder).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if parts and parts[-1] != "__main__":
+            found.append(".".join(("netbundle.runtime", *parts)))
+    return sorted(found)
 
 
 def third_party(modules: list[str]) -> set[str]:
@@ -55,3 +63,10 @@ def test_the_cli_parser_imports_no_third_party_package() -> None:
 
 def test_netbundle_package_init_imports_nothing() -> None:
     assert [m for m in imported_by("netbundle") if m.startswith("netbundle")] == ["netbundle"]
+
+
+def test_serve_imports_only_the_standard_library() -> None:
+    """The index server is standard library only (packaging is imported only to pick the host's target)."""
+    modules = imported_by("netbundle.runtime.serve", "netbundle.runtime.serve.handler")
+    assert third_party(modules) == set()
+    assert "netbundle.runtime.serve.handler" in runtime_modules()
