@@ -39,7 +39,7 @@ from install_vs_pip import build_sample
 from tests.support.bundles import make_keypair
 from tests.support.simple_index import serve as corpus_index
 
-from netbundle.runtime.manifest import Manifest, parse_manifest
+from netbundle.format.manifest import Manifest, parse_manifest
 
 MIB = 1024 * 1024
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from netbundle.errors import BundleFormatError, TargetError, UsageError
+from netbundle.format.manifest import FileEntry, Manifest, TargetEntry
+from netbundle.format.tar import VerifiedBundle
 from netbundle.runtime import eecontext
-from netbundle.runtime.errors import BundleFormatError, TargetError, UsageError
 from netbundle.runtime.host import select_groups
-from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
-from netbundle.runtime.reader import VerifiedBundle
 
 CONTENT = {
     "wheels/alpha-1.0-py3-none-any.whl": b"alpha wheel",
@@ -139,11 +139,6 @@ def test_unknown_groups_are_refused() -> None:
     with pytest.raises(UsageError, match=r"does not carry group arista") as info:
         select_groups(make_manifest(), TARGETS[1], ["arista"])
     assert info.value.hint == "it carries: main, junos, cisco"
-
-
-def test_pinned_hashes_reads_both_spellings() -> None:
-    text = f"a==1 \\\n    --hash=sha256:{'a' * 64} \\\n    --hash sha256:{'b' * 64}\nb==2 --hash=md5:{'c' * 32}\n"
-    assert eecontext.pinned_hashes(text) == ("a" * 64, "b" * 64)
 
 
 def test_pip_command_is_offline_and_hash_checked() -> None:

@@ -12,7 +12,7 @@ import click
 from netbundle.lock.groups import GroupSelection
 
 if TYPE_CHECKING:
-    from netbundle.fetch.wheelhouse import FetchRequest
+    from netbundle.wheelhouse import FetchRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,19 +53,28 @@ def source_options(func: F) -> F:
     """Where files come from and how: ``--target`` (``targets``), ``--index-url``, ``--cache-dir``, ``-j/--jobs``."""
     options = [
         click.option(
-            "--target", "targets", multiple=True, metavar="TARGET",
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="TARGET",
             help="A configured target name or an inline spec.",
         ),
         click.option(
-            "--index-url", help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's)."
+            "--index-url",
+            help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's).",
         ),
         click.option(
             "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Content-addressed cache."
         ),
         click.option(
-            "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
+            "-j",
+            "--jobs",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Parallel downloads.",
         ),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         func = option(func)
     return func
@@ -76,7 +85,7 @@ def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **mor
 
     ``more``: the other FetchRequest fields the command sets (``build``, ``progress``).
     """
-    from netbundle.fetch.wheelhouse import (
+    from netbundle.wheelhouse import (
         FetchRequest,  # not at import: `netbundle export` needs only click+packaging
     )
 

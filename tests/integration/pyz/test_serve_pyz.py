@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from netbundle.runtime.reader import read_unverified
+from netbundle.format.tar import read_unverified
 
 from .conftest import BuiltPyz
 

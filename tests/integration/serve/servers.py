@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from tests.support.bundles import KeyPair
 
+from netbundle.format.trust import load_trust
 from netbundle.runtime.serve import ServeInfo, ServeRequest, serve
 from netbundle.runtime.serve.handler import Limits
-from netbundle.runtime.trust import load_trust
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -20,7 +20,7 @@ import pytest
 from tests.integration.serve.servers import REPO, Child, child, serve_argv
 from tests.support.bundles import pip_wheel
 
-from netbundle.runtime.reader import read_unverified
+from netbundle.format.tar import read_unverified
 
 pytestmark = pytest.mark.integration
 

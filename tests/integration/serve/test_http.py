@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from tests.integration.serve.servers import InProcess, SmallBundle, in_process
 
-from netbundle.runtime.reader import read_unverified
+from netbundle.format.tar import read_unverified
 from netbundle.runtime.serve.handler import Limits
 from netbundle.runtime.serve.index import HTML_TYPE, JSON_TYPE
 

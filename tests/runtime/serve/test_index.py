@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from netbundle.runtime.manifest import (
+from netbundle.format.manifest import (
     FORMAT_VERSION,
     Artifact,
     FileEntry,

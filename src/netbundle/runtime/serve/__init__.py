@@ -1,7 +1,7 @@
 """``serve``: a verified bundle as a read-only package index (PEP 503 HTML, PEP 691 JSON) for a site's LAN.
 
 Steps: verify the signatures and every member into a private staging directory (the same
-:func:`~netbundle.runtime.reader.verify_bundle` as ``install``; a bundle that fails is never served) → choose the
+:func:`~netbundle.format.tar.verify_bundle` as ``install``; a bundle that fails is never served) → choose the
 targets → read each served wheel's core metadata → render every page once → serve those bytes and the staged files
 until SIGTERM or SIGINT, then remove the staging directory.
 
@@ -20,8 +20,8 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from ..errors import BundleFormatError, ServeError, UsageError
-from ..reader import verify_bundle
+from ...errors import BundleFormatError, ServeError, UsageError
+from ...format.tar import verify_bundle
 from .handler import IndexServer, Limits, Site, StagedFile
 from .index import SIMPLE_PREFIX, build_index, render_pages, selected_members
 from .metadata import read_core_metadata
@@ -30,9 +30,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable, Dict, Optional, Tuple
 
-    from ..manifest import Manifest
-    from ..reader import VerifiedBundle
-    from ..trust import TrustPolicy
+    from ...format.manifest import Manifest
+    from ...format.tar import VerifiedBundle
+    from ...format.trust import TrustPolicy
 
 __all__ = ["ServeInfo", "ServeRequest", "serve"]
 

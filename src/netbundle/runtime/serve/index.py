@@ -1,6 +1,6 @@
 """The simple repository a verified bundle serves: which files, under which project, and its pages (pure).
 
-From a :class:`~netbundle.runtime.manifest.Manifest`, the chosen targets and each wheel's core metadata, build a
+From a :class:`~netbundle.format.manifest.Manifest`, the chosen targets and each wheel's core metadata, build a
 :class:`SiteIndex` and render its pages, as PEP 503 HTML and PEP 691 JSON (api-version 1.1, PEP 700: ``versions``
 and ``size``). Every file link carries its ``#sha256=`` (PEP 503), ``data-requires-python`` from the wheel's
 METADATA (PEP 503, escaped), and the sha256 of the core-metadata file served at ``<file URL>.metadata`` (PEP 658
@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-    from ..manifest import Manifest
+    from ...format.manifest import Manifest
 
 API_VERSION = "1.1"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
