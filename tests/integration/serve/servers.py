@@ -42,14 +42,16 @@ class InProcess:
 
 
 @contextmanager
-def in_process(bundle: SmallBundle, limits: Limits | None = None, **options: object) -> Iterator[InProcess]:
+def in_process(
+    bundle: Path, pub: Path, limits: Limits | None = None, **options: object
+) -> Iterator[InProcess]:
     """``serve()`` on a thread (no signal handlers there); stopped through its ``stop`` event."""
     ready: queue.Queue[ServeInfo] = queue.Queue()
     log: list[str] = []
     stop = threading.Event()
     failure: list[BaseException] = []
-    request = ServeRequest(str(bundle.path), port=0, limits=limits or Limits(), **options)  # type: ignore[arg-type]
-    policy = load_trust(str(bundle.key.pub_path))
+    request = ServeRequest(str(bundle), port=0, limits=limits or Limits(), **options)  # type: ignore[arg-type]
+    policy = load_trust(str(pub))
 
     def run() -> None:
         try:

@@ -5,6 +5,8 @@ source, and ``pip download`` gets the manifest's bytes."""
 from __future__ import annotations
 
 import hashlib
+import http.client
+import json
 import os
 import platform
 import re
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.integration.serve.servers import REPO, Child, child, serve_argv
+from tests.integration.serve.servers import REPO, Child, child, in_process, serve_argv
 from tests.support.bundles import pip_wheel
 
 from netbundle.format.tar import read_unverified
@@ -92,8 +94,6 @@ def run(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> subpro
 
 def installed(python: Path, env: dict[str, str]) -> dict[str, str]:
     script = "import importlib.metadata as m, json; print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-    import json
-
     found = json.loads(run([str(python), "-c", script], env).stdout)
     return {re.sub(r"[-_.]+", "-", k).lower(): v for k, v in found.items()}
 
@@ -236,3 +236,27 @@ def test_poetry_locks_and_installs_a_project_with_it_as_the_only_source(
     assert {got.get(n) for n in ("httpx", "jinja2", "pyyaml", "netaddr", "markupsafe")} == {
         "0.28.1", "3.1.6", "6.0.3", "1.3.0", "3.0.4"
     }  # fmt: skip
+
+
+def test_one_target_serves_only_its_files(sample_bundle: tuple[Path, Path]) -> None:
+    bundle, pub = sample_bundle
+    target = "cp311-manylinux_2_28_aarch64"
+    manifest = read_unverified(bundle).manifest
+    wanted = {a.path.rsplit("/", 1)[1] for p in manifest.packages for a in p.artifacts if target in a.targets}
+    wanted |= {path.rsplit("/", 1)[1] for path in manifest.project_artifacts}
+    with in_process(bundle, pub, target=target) as running:
+        assert running.info.targets == (target,)
+        conn = http.client.HTTPConnection(*running.address, timeout=10)
+        accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+        served = set()
+        conn.request("GET", "/simple/", headers=accept)
+        for project in json.loads(conn.getresponse().read())["projects"]:
+            conn.request("GET", f"/simple/{project['name']}/", headers=accept)
+            served |= {f["filename"] for f in json.loads(conn.getresponse().read())["files"]}
+        conn.request("GET", "/files/lxml-6.1.3-cp311-cp311-manylinux_2_26_x86_64.manylinux_2_28_x86_64.whl")
+        other_target = conn.getresponse()
+        other_target.read()
+        conn.close()
+    assert served == wanted
+    assert "lxml-6.1.3-cp311-cp311-manylinux_2_26_aarch64.manylinux_2_28_aarch64.whl" in served
+    assert other_target.status == 404

@@ -26,7 +26,7 @@ FAST = Limits(request_line=1024, header_bytes=4096, idle_timeout=2.0, head_timeo
 
 @pytest.fixture(scope="module")
 def server(small_bundle: SmallBundle) -> Iterator[InProcess]:
-    with in_process(small_bundle, FAST, all_targets=True) as running:
+    with in_process(small_bundle.path, small_bundle.key.pub_path, FAST, all_targets=True) as running:
         yield running
 
 
@@ -289,7 +289,7 @@ def test_an_idle_keep_alive_connection_is_closed_without_an_answer(server: InPro
 
 def test_connections_beyond_the_limit_get_503(small_bundle: SmallBundle) -> None:
     limits = Limits(idle_timeout=5.0, head_timeout=5.0, max_connections=2)
-    with in_process(small_bundle, limits, all_targets=True) as running:
+    with in_process(small_bundle.path, small_bundle.key.pub_path, limits, all_targets=True) as running:
         holders = [socket.create_connection(running.address, timeout=10) for _ in range(2)]
         time.sleep(0.2)
         try:
@@ -299,3 +299,10 @@ def test_connections_beyond_the_limit_get_503(small_bundle: SmallBundle) -> None
                 sock.close()
         time.sleep(0.3)
         assert get(running, "/simple/")[0] == 200
+
+
+def test_the_default_target_is_the_one_fitting_this_host(small_bundle: SmallBundle) -> None:
+    (name,) = [t.name for t in read_unverified(small_bundle.path).manifest.targets]  # made for this host
+    with in_process(small_bundle.path, small_bundle.key.pub_path) as running:
+        assert running.info.targets == (name,)
+        assert get(running, "/simple/alpha/")[0] == 200

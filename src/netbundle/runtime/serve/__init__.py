@@ -109,7 +109,7 @@ def serve(
     :raises UsageError: the bundle has no target ``request.target``. :raises TargetError: no target fits this host.
     :raises ServeError: the address cannot be bound.
     """
-    staging = pathlib.Path(tempfile.mkdtemp(prefix="netbundle-serve-"))
+    staging = _make_staging()
     try:
         bundle = verify_bundle(request.bundle, policy, staging / "bundle")
         targets = choose_targets(bundle.manifest, request)
@@ -124,6 +124,17 @@ def serve(
             server.server_close()
     finally:
         shutil.rmtree(str(staging), ignore_errors=True)
+
+
+def _make_staging() -> pathlib.Path:
+    """A private (0700) directory for the verified copy, in ``$TMPDIR``."""
+    try:
+        return pathlib.Path(tempfile.mkdtemp(prefix="netbundle-serve-"))
+    except OSError as exc:
+        raise ServeError(
+            "cannot create a staging directory in {}: {}".format(tempfile.gettempdir(), exc.strerror or exc),
+            hint="set TMPDIR to a writable directory with room for one copy of the bundle",
+        ) from None
 
 
 def choose_targets(manifest: Manifest, request: ServeRequest) -> Tuple[str, ...]:
