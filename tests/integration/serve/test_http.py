@@ -262,7 +262,7 @@ def test_a_client_that_never_finishes_its_request_is_timed_out_while_others_are_
         with socket.create_connection(server.address, timeout=10) as sock:
             sock.sendall(b"GET /simple/ HTTP/1.1\r\nHost: x\r\n")
             try:
-                for _ in range(40):  # one header byte every 0.1 s: each recv is quick, the head never ends
+                for _ in range(80):  # one header byte every 0.1 s: each recv is quick, the head never ends
                     sock.sendall(b"X")
                     time.sleep(0.1)
             except OSError:
@@ -275,7 +275,7 @@ def test_a_client_that_never_finishes_its_request_is_timed_out_while_others_are_
         assert get(server, "/simple/alpha/")[0] == 200
     thread.join(timeout=20)
     assert results and status_of(results[0]) == 408
-    assert time.monotonic() - started < FAST.head_timeout + 3
+    assert time.monotonic() - started < FAST.head_timeout + 6  # cut off while it still trickles (8 s)
 
 
 def test_an_idle_keep_alive_connection_is_closed_without_an_answer(server: InProcess) -> None:
@@ -283,7 +283,7 @@ def test_an_idle_keep_alive_connection_is_closed_without_an_answer(server: InPro
     with socket.create_connection(server.address, timeout=10) as sock:
         started = time.monotonic()
         assert sock.recv(1024) == b""
-    assert FAST.idle_timeout - 0.5 < time.monotonic() - started < FAST.idle_timeout + 3
+    assert FAST.idle_timeout - 0.5 < time.monotonic() - started < FAST.idle_timeout + 6
     assert server.log[before:] == []
 
 
