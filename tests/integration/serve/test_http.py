@@ -235,6 +235,11 @@ def test_oversize_request_line_and_headers(server: InProcess) -> None:
     assert status_of(raw(server, big)) == 431
     many = b"GET /simple/ HTTP/1.1\r\n" + b"".join(b"X-%d: 1234567890\r\n" % i for i in range(300)) + b"\r\n"
     assert status_of(raw(server, many)) == 431
+    small_but_many = b"GET /simple/ HTTP/1.1\r\n" + b"".join(b"A%d: 1\r\n" % i for i in range(150)) + b"\r\n"
+    assert len(small_but_many) < FAST.header_bytes
+    answer = raw(server, small_but_many)
+    assert status_of(answer) == 431
+    assert b"got more than 100 headers" in answer
     assert get(server, "/simple/")[0] == 200
 
 
