@@ -108,7 +108,7 @@ def test_select_target_lists_the_choices_when_several_fit() -> None:
 def test_select_target_refuses_an_unknown_name_and_names_the_targets() -> None:
     with pytest.raises(UsageError, match="no target 'nope'") as info:
         eecontext.select_target(make_manifest(), "nope", None)
-    assert info.value.hint == "choose one of: cp39-x86, cp311-x86, cp311-arm, cp311-mac"
+    assert info.value.hint == "its targets are: cp39-x86, cp311-x86, cp311-arm, cp311-mac"
 
 
 def test_select_target_when_none_fits() -> None:

@@ -308,7 +308,7 @@ def _manifest(
     entries.append(file_entry(SBOM_PATH, "sbom", sbom))
     manifest = Manifest(
         format_version=FORMAT_VERSION,
-        bundle_id=f"{loaded.pyproject.name or 'bundle'}-{loaded.pyproject.version}-{identity[:12]}",
+        bundle_id=make_bundle_id(loaded.pyproject.name, loaded.pyproject.version, identity),
         project_name=loaded.pyproject.name or "bundle",
         project_version=loaded.pyproject.version,
         builder_version=__version__,
@@ -327,6 +327,11 @@ def _manifest(
         smoke=loaded.pyproject.netbundle.smoke,
     )
     return manifest, members
+
+
+def make_bundle_id(project_name: str, project_version: str, identity: str) -> str:
+    """The bundle id: project, version and the first 12 hex digits of :func:`bundle_identity`."""
+    return f"{project_name or 'bundle'}-{project_version}-{identity[:12]}"
 
 
 def bundle_identity(

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netbundle.bundle.builder import BuildResult, bundle_identity
+from netbundle.bundle.builder import BuildResult, bundle_identity, make_bundle_id
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import InputError, UsageError
@@ -138,7 +138,7 @@ def _merge(verified: Sequence[VerifiedBundle]) -> tuple[Manifest, dict[str, Path
     entries[SBOM_PATH] = file_entry(SBOM_PATH, "sbom", sbom)
     manifest = replace(
         first,
-        bundle_id=f"{first.project_name}-{first.project_version}-{identity[:12]}",
+        bundle_id=make_bundle_id(first.project_name, first.project_version, identity),
         build_time=build_time,
         targets=tuple(targets[name] for name in sorted(targets)),
         files=tuple(entries[path] for path in sorted(entries)),

@@ -29,7 +29,7 @@ from pathlib import Path
 from ..errors import BundleFormatError, TargetError, UsageError
 from ..format.locks import pinned_hashes
 from ..format.tar import verify_bundle
-from .host import select_groups
+from .host import named_target, select_groups
 from .trusted import resolve_policy
 
 TYPE_CHECKING = False
@@ -116,14 +116,9 @@ def select_target(
 ) -> TargetEntry:
     """The bundle target to install in the image: ``name`` if given, else the one Linux target for ``machine``
     (and ``python`` when known). Raises UsageError for an unknown name, TargetError when none or several fit."""
-    names = ", ".join(t.name for t in manifest.targets)
     if name is not None:
-        for target in manifest.targets:
-            if target.name == name:
-                return target
-        raise UsageError(
-            "bundle {} has no target {!r}".format(manifest.bundle_id, name), hint="choose one of: " + names
-        )
+        return named_target(manifest, name)
+    names = ", ".join(t.name for t in manifest.targets)
     fits = [t for t in manifest.targets if _fits_image(t, python, machine)]
     wanted = "Linux {} image{}".format(machine, " with Python " + python if python else "")
     if not fits:

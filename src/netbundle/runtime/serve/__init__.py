@@ -20,7 +20,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 
-from ...errors import BundleFormatError, ServeError, UsageError
+from ...errors import BundleFormatError, ServeError
 from ...format.tar import verify_bundle
 from .handler import IndexServer, Limits, Site, StagedFile
 from .index import SIMPLE_PREFIX, build_index, render_pages, selected_members
@@ -141,16 +141,11 @@ def choose_targets(manifest: Manifest, request: ServeRequest) -> Tuple[str, ...]
     """The target names whose files are served (see :class:`ServeRequest`)."""
     if request.all_targets:
         return tuple(t.name for t in manifest.targets)
-    if request.target is not None:
-        try:
-            return (manifest.target(request.target).name,)
-        except KeyError:
-            raise UsageError(
-                "bundle {} has no target {!r}".format(manifest.bundle_id, request.target),
-                hint="its targets are: " + ", ".join(t.name for t in manifest.targets),
-            ) from None
-    from ..host import HostInfo, choose_target
+    # host imports packaging (shipped in the pyz): only target choice needs it, the server itself does not
+    from ..host import HostInfo, choose_target, named_target
 
+    if request.target is not None:
+        return (named_target(manifest, request.target).name,)
     return (choose_target(manifest, HostInfo.current()).name,)
 
 
