@@ -247,6 +247,8 @@ def test_methods_bodies_and_garbage(server: InProcess) -> None:
     answer = raw(server, b"POST /simple/ HTTP/1.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     assert status_of(answer) == 405
     assert b"Allow: GET, HEAD" in answer
+    answer = raw(server, b"POST /simple/ HTTP/1.1\r\nContent-Length: 14\r\n\r\nGET / HTTP/1.1")
+    assert (status_of(answer), answer.count(b"HTTP/1.")) == (405, 1)  # closed: the body is never parsed
     answer = raw(server, b"GET /simple/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello")
     assert status_of(answer) == 400
     assert status_of(raw(server, b"\x16\x03\x01 garbage\r\n\r\n")) == 400

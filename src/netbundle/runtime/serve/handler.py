@@ -14,10 +14,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import http.client
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -156,6 +158,12 @@ class IndexServer(ThreadingHTTPServer):
             return
         super().process_request(request, client_address)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that vanished mid-response is not an error worth a traceback; anything else is a bug."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
@@ -198,8 +206,8 @@ class IndexHandler(BaseHTTPRequestHandler):
         except _HeadTimeoutError as exc:
             self.close_connection = True
             if exc.partial:
-                self._error(HTTPStatus.REQUEST_TIMEOUT, "the request head did not arrive in time")
-        except (socket.timeout, ConnectionError) as exc:
+                self._try_error(HTTPStatus.REQUEST_TIMEOUT, "the request head did not arrive in time")
+        except OSError as exc:  # a timeout, a reset: the client is gone or stuck
             self.close_connection = True
             if self._status:
                 self._log("{} ({})".format(self._status, type(exc).__name__))
@@ -227,6 +235,7 @@ class IndexHandler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, "HTTP/1.0 or 1.1 only")
             return
         if self.command not in ("GET", "HEAD"):
+            self.close_connection = True  # its body, if any, is not read: it must not be parsed as a request
             self._error(HTTPStatus.METHOD_NOT_ALLOWED, "only GET and HEAD", {"Allow": "GET, HEAD"})
             return
         if self.headers.get("Transfer-Encoding") or self.headers.get("Content-Length", "0").strip() != "0":
@@ -338,6 +347,10 @@ class IndexHandler(BaseHTTPRequestHandler):
         self._send_head(status, len(body), merged)
         if self.command != "HEAD":
             self._write(body)
+
+    def _try_error(self, status: int, explain: str) -> None:
+        with contextlib.suppress(OSError):  # the client is gone: the status is still logged
+            self._error(status, explain)
 
     # http.server's own error pages (400 bad syntax, 431 headers) come through here: keep them short and plain.
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
