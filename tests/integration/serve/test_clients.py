@@ -260,3 +260,26 @@ def test_one_target_serves_only_its_files(sample_bundle: tuple[Path, Path]) -> N
     assert served == wanted
     assert "lxml-6.1.3-cp311-cp311-manylinux_2_26_aarch64.manylinux_2_28_aarch64.whl" in served
     assert other_target.status == 404
+
+
+def test_clients_that_reset_mid_download_are_logged_and_the_server_carries_on(index: Child) -> None:
+    import socket
+    import struct
+
+    port = int(index.info["port"])  # type: ignore[call-overload]
+    big = (
+        "/files/cryptography-43.0.3-cp39-abi3-manylinux_2_28_x86_64.whl"  # 4 MB: more than the socket buffers
+    )
+    for _ in range(3):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(f"GET {big} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert sock.recv(1024).startswith(b"HTTP/1.1 200 ")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        sock.close()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/simple/")
+    assert conn.getresponse().status == 200
+    conn.close()
+    log = index.stderr.read_text()
+    assert "Traceback" not in log
+    assert re.search(rf'"GET {re.escape(big)} HTTP/1\.1" 200 \((ConnectionResetError|BrokenPipeError)\)', log)
