@@ -223,6 +223,7 @@ class IndexHandler(BaseHTTPRequestHandler):
             return
         if len(self.raw_requestline) > limit:
             self.close_connection = True
+            self.requestline = self.raw_requestline[:400].decode("iso-8859-1")  # the log shows its start
             self._error(HTTPStatus.REQUEST_URI_TOO_LONG, "the request line is over {} bytes".format(limit))
             return
         if not self.raw_requestline.endswith(b"\n"):  # the client closed its side mid-line: nobody to answer
