@@ -138,6 +138,12 @@ class PrefixError(NetbundleError):
     exit_code = 24
 
 
+class ServeError(NetbundleError):
+    """`serve` could not start its index server (the address is in use or not this host's)."""
+
+    exit_code = 25
+
+
 #: Exit codes that are not tied to an exception class.
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130

@@ -28,6 +28,7 @@ COMMANDS = [
     "check",
     "rehearse",
     "ee-context",
+    "serve",
     "version",
 ]
 

@@ -79,3 +79,10 @@ def test_the_cli_parser_imports_no_third_party_package() -> None:
 
 def test_netbundle_package_init_imports_nothing() -> None:
     assert [m for m in imported_by("netbundle") if m.startswith("netbundle")] == ["netbundle"]
+
+
+def test_serve_imports_only_the_standard_library() -> None:
+    """The index server is standard library only (packaging is imported only to pick the host's target)."""
+    assert "netbundle.runtime.serve.handler" in runtime_modules()
+    modules = imported_by("netbundle.runtime.serve", "netbundle.runtime.serve.handler")
+    assert third_party(modules) == set()

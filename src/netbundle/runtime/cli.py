@@ -36,6 +36,7 @@ COMMAND_CODES = {
     "check": (*_SIGNATURE_CODES, 22, 24),
     "rehearse": (3, 10, 23),
     "ee-context": (*_SIGNATURE_CODES, 6),
+    "serve": (*_SIGNATURE_CODES, 6, 25),
     "version": (),
 }
 
@@ -255,6 +256,23 @@ def _ee_context_options(p: argparse.ArgumentParser) -> None:
     _json(p)
 
 
+def _serve_options(p: argparse.ArgumentParser) -> None:
+    _bundle(p)
+    _trust(p)
+    p.add_argument(
+        "--bind", metavar="ADDR", help="the address to listen on (default: 127.0.0.1; others get a warning)"
+    )
+    p.add_argument("--port", metavar="N", type=int, default=8000, help="the TCP port (default: 8000; 0: any)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument(
+        "--target", metavar="NAME", help="serve this target's files (default: the best fit for this host)"
+    )
+    which.add_argument("--all-targets", action="store_true", help="serve the files of every target")
+    p.add_argument(
+        "--json", action="store_true", help="print the index URL (and what is served) as JSON when ready"
+    )
+
+
 def _version_options(p: argparse.ArgumentParser) -> None:
     _json(p)
 
@@ -269,5 +287,6 @@ _COMMANDS: Tuple[Tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...
     ("check", "drift: compare a prefix with its receipt (and a bundle)", _check_options),
     ("rehearse", "DR rehearsal: offline install into a scratch prefix, checks, report", _rehearse_options),
     ("ee-context", "an ansible-builder build context that installs the bundle offline", _ee_context_options),
+    ("serve", "verify, then serve a bundle read-only as a local package index", _serve_options),
     ("version", "show the installer's version", _version_options),
 )

@@ -162,6 +162,30 @@ def run_ee_context(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import DEFAULT_BIND, ServeInfo, ServeRequest, serve
+    from .trusted import resolve_policy
+
+    policy = resolve_policy(args.trust)
+    request = ServeRequest(args.bundle, args.bind or DEFAULT_BIND, args.port, args.target, args.all_targets)
+
+    def ready(info: ServeInfo) -> None:
+        if args.json:
+            _print_json(info.to_json())
+        else:
+            echo(info.render_text())
+        sys.stdout.flush()  # a script waiting for the URL must see it now
+
+    reason = serve(request, policy, ready, _log_line)
+    echo("netbundle: {}, server stopped".format(reason), sys.stderr)
+    return EXIT_OK
+
+
+def _log_line(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def run_version(args: argparse.Namespace) -> int:
     from .. import __version__
     from ..format import ed25519
