@@ -35,7 +35,7 @@ from .report import Rehearsal, Step, render_markdown, write_reports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 NETNS = "netns"
 GUARD = "guard"
@@ -217,8 +217,10 @@ def _shown(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in shown)
 
 
-def rehearse(request: RehearsalRequest) -> Rehearsal:
+def rehearse(request: RehearsalRequest, progress: Optional[Callable[[str], None]] = None) -> Rehearsal:
     """Run the rehearsal and write its report; the result says whether every step passed.
+
+    ``progress`` is told each step as it starts (``pip check (2/4)``).
 
     :raises BundleFormatError: the bundle cannot be read at all. :raises RehearsalError: netns demanded but
         unavailable. :raises InputError: the report directory cannot be written (checked before any step). Step failures do not raise: they are in the result (``exit_code`` 23) and the report.
@@ -231,7 +233,9 @@ def rehearse(request: RehearsalRequest) -> Rehearsal:
     scratch = tempfile.mkdtemp(prefix="netbundle-rehearse-")
     try:
         isolation = choose_isolation(request.isolation, scratch)
-        steps, receipt = _run_steps(request, unverified, isolation, scratch)
+        say = progress if progress is not None else _quiet
+        say("isolation: {}".format(isolation.detail))
+        steps, receipt = _run_steps(request, unverified, isolation, scratch, say)
     finally:
         if not request.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -256,11 +260,18 @@ def check_report_dir(directory: str) -> None:
         )
 
 
+def _quiet(message: str) -> None:
+    """The progress callback of a quiet run."""
+
+
 def _run_steps(
-    request: RehearsalRequest, unverified: Any, isolation: Isolation, scratch: str
+    request: RehearsalRequest, unverified: Any, isolation: Isolation, scratch: str, say: Callable[[str], None]
 ) -> Tuple[List[Step], Optional[Any]]:
     from .. import generations as gens
 
+    smoke = smoke_commands(unverified.manifest.smoke, request.smoke)
+    total = 3 + len(smoke)
+    say("install into the scratch prefix (1/{})".format(total))
     prefix = str(pathlib.Path(scratch) / "prefix")
     argv = install_argv(request, prefix, sys.executable)
     step, _ = run_step("install", argv, step_env(os.environ, isolation, [runtime_path()]), isolation, scratch)
@@ -271,13 +282,17 @@ def _run_steps(
     python = str(current.path / "bin" / "python")
     venv_env = step_env(os.environ, isolation, venv_bin=str(current.path / "bin"))
     steps = [step]
+    say("pip check (2/{})".format(total))
     check, _ = run_step(
         "pip check", [python, "-m", "pip", "check", "--no-input"], venv_env, isolation, scratch
     )
     steps.append(check)
+    say("import every top-level module (3/{})".format(total))
     steps.append(_import_step(python, current, receipt, venv_env, isolation, scratch))
-    smoke = unverified.manifest.smoke if unverified.manifest_sha256 == receipt.manifest_sha256 else ()
-    for command in smoke_commands(smoke, request.smoke):
+    if unverified.manifest_sha256 != receipt.manifest_sha256:  # not the bundle that was read: only --smoke
+        smoke = smoke_commands((), request.smoke)
+    for number, command in enumerate(smoke, start=4):
+        say("smoke: {} ({}/{})".format(command, number, total))
         try:
             argv = shlex.split(command)
         except ValueError as exc:
