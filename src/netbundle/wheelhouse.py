@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from netbundle._atomic import atomic_directory
-from netbundle.errors import UsageError
+from netbundle.errors import BuildError, UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
@@ -20,6 +21,7 @@ from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import Target, resolve_targets, targets_from_config
 from netbundle.targets.choice import choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.compat import host_machine, known_refusal
 from netbundle.wheels.pool import BuildPool
 
 
@@ -175,6 +177,7 @@ def _build_all(
 ) -> dict[str, BuiltWheel]:
     """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+    _refuse_known_misfits(plan, targets)
     ready: dict[str, BuiltWheel] = {}
     running = {}
     for choice in plan.builds:
@@ -205,6 +208,26 @@ def _build_all(
     return built
 
 
+def _refuse_known_misfits(plan: FetchPlan, targets: Sequence[Target]) -> None:
+    """Refuse before any build runs when a build on this host cannot serve a target that needs it: a package
+    that ships compiled code, for another OS or architecture (:func:`netbundle.wheels.compat.known_refusal`)."""
+    machine, system = host_machine(), sys.platform
+    problems = []
+    for target in targets:
+        for choice in plan.choices[target.name]:
+            reason = known_refusal(choice.package, target, machine, system) if choice.needs_build else None
+            if reason is not None:
+                problems.append(
+                    f"{choice.package.name} {choice.package.version} for target {target.name}: {reason}"
+                )
+    if problems:
+        raise BuildError(
+            f"no wheel in the lock fits and this host cannot build one: {'; '.join(problems)}",
+            hint="build the bundle for those targets on a runner of their platform and `netbundle merge` the parts,"
+            " or pin a version that publishes wheels for them",
+        )
+
+
 def _write_output(
     output: Path,
     plan: FetchPlan,
@@ -226,14 +249,18 @@ def _write_output(
         (staging / "plan.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def _provenance(built: BuiltWheel) -> dict[str, str]:
-    return {
+def _provenance(built: BuiltWheel) -> dict[str, object]:
+    policy = built.compatibility()
+    found: dict[str, object] = {
         "wheel": built.path.name,
         "sha256": built.sha256,
         "input": built.input_filename,
         "input_sha256": built.input_sha256,
         "backend": built.backend,
     }
+    if policy is not None:  # platform wheels: what their ELF files need
+        found["policy"] = policy.to_json()
+    return found
 
 
 def plan_json(plan: FetchPlan, targets: Sequence[Target]) -> dict[str, object]:

@@ -25,6 +25,7 @@ from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import BuildError, UsageError
+from netbundle.format.locks import assignment_problems
 from netbundle.format.manifest import (
     FORMAT_VERSION,
     FileEntry,
@@ -117,6 +118,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
+    _assert_assignments(manifest, texts)
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(
@@ -134,6 +136,16 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
     )
+
+
+def _assert_assignments(manifest: Manifest, texts: Mapping[str, bytes]) -> None:
+    """Every hash of a target's locks is a file assigned to that target (what the verifier checks again)."""
+    problems = assignment_problems(manifest, {path: text.decode() for path, text in texts.items()})
+    if problems:
+        raise BuildError(
+            f"the bundle's locks and manifest disagree: {'; '.join(problems[:3])}",
+            hint="this is a netbundle bug: report it with the pyproject.toml and poetry.lock",
+        )
 
 
 def _check_selection(request: FetchRequest) -> LoadedProject:

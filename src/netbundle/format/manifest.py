@@ -64,11 +64,17 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class BuildInfo:
-    """How a wheel that the builder made was made: its input and the PEP 517 backend."""
+    """How a wheel that the builder made was made: its input and the PEP 517 backend.
+
+    ``policy`` (platform wheels only) is what the wheel's ELF files need, as the builder computed it: ``machine``,
+    ``glibc`` (the oldest glibc that loads it), ``platform`` (the manylinux tag it satisfies, or None),
+    ``symbol_versions``, ``libraries`` (outside the manylinux set) and ``elf_files``.
+    """
 
     input_filename: str
     input_sha256: str
     backend: str
+    policy: Optional[Mapping[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -237,13 +243,15 @@ def _package_to_dict(package: PackageEntry) -> Dict[str, Any]:
 
 
 def _origin_to_dict(origin: Origin) -> Dict[str, Any]:
-    build = None
+    build: Optional[Dict[str, Any]] = None
     if origin.build is not None:
         build = {
             "input_filename": origin.build.input_filename,
             "input_sha256": origin.build.input_sha256,
             "backend": origin.build.backend,
         }
+        if origin.build.policy is not None:
+            build["policy"] = dict(origin.build.policy)
     return {
         "kind": origin.kind,
         "source": origin.source,
@@ -477,6 +485,7 @@ def _validate_origin(origin: Any, c: _Checker, where: str) -> None:
             "a sha256",
         )
         c.get(build, "backend", str, where + ".build")
+        c.get(build, "policy", dict, where + ".build", optional=True)
 
 
 def _build(data: Dict[str, Any]) -> Manifest:
@@ -526,7 +535,7 @@ def _build_package(p: Dict[str, Any]) -> PackageEntry:
         build = None
         if o.get("build") is not None:
             b = o["build"]
-            build = BuildInfo(b["input_filename"], b["input_sha256"], b["backend"])
+            build = BuildInfo(b["input_filename"], b["input_sha256"], b["backend"], b.get("policy"))
         origin = Origin(o["kind"], o.get("source"), o["filename"], o["sha256"], o.get("url"), build)
         artifacts.append(Artifact(a["path"], tuple(a["targets"]), origin))
     return PackageEntry(p["name"], p["version"], tuple(p["groups"]), tuple(artifacts))
