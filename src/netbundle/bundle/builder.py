@@ -341,6 +341,8 @@ def _manifest(
         pip_wheel=pip_member,
         sbom=SBOM_PATH,
         smoke=loaded.pyproject.netbundle.smoke,
+        skip_imports=loaded.pyproject.netbundle.skip_imports,
+        rehearse_env=loaded.pyproject.netbundle.rehearse_env,
     )
     return manifest, members
 

@@ -40,6 +40,9 @@ _FORMAT = re.compile(r"^(\d+)\.(\d+)$")
 #: Member paths: relative, forward slashes, no empty/dot/dot-dot parts, a conservative character set.
 _PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
 _TOP_DIRS = ("wheels", "dist", "locks", "sbom", "tools", "meta")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_DENIED_PREFIXES = ("PYTHON", "PIP_", "LD_", "NETBUNDLE_")
+_ENV_DENIED = ("PATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__")
 
 
 class ManifestError(ValueError):
@@ -143,6 +146,10 @@ class Manifest:
     pip_wheel: Optional[str] = None
     sbom: Optional[str] = None
     smoke: Tuple[str, ...] = ()
+    #: ``rehearse.skip_imports``: fnmatch patterns of top-level modules the rehearsal does not import.
+    skip_imports: Tuple[str, ...] = ()
+    #: ``rehearse.env``: variables set for the rehearsal's import and smoke steps (e.g. DJANGO_SETTINGS_MODULE).
+    rehearse_env: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def file(self, path: str) -> FileEntry:
@@ -202,11 +209,36 @@ def manifest_to_dict(manifest: Manifest) -> Dict[str, Any]:
         "project_artifacts": list(manifest.project_artifacts),
         "pip_wheel": manifest.pip_wheel,
         "sbom": manifest.sbom,
-        "rehearse": {"smoke": list(manifest.smoke)},
+        "rehearse": _rehearse_to_dict(manifest),
     }  # type: Dict[str, Any]
     for key, value in manifest.extra.items():
         data.setdefault(key, value)
     return data
+
+
+def _rehearse_to_dict(manifest: Manifest) -> Dict[str, Any]:
+    rehearse: Dict[str, Any] = {"smoke": list(manifest.smoke)}
+    if manifest.skip_imports:  # only when set: bundles without them keep the bytes they always had
+        rehearse["skip_imports"] = list(manifest.skip_imports)
+    if manifest.rehearse_env:
+        rehearse["env"] = dict(manifest.rehearse_env)
+    return rehearse
+
+
+def env_name_problem(name: str) -> Optional[str]:
+    """Why ``name`` may not be set by ``rehearse.env`` (None: it may).
+
+    Variables that would change which Python code runs, where pip installs, or the rehearsal's own network guard
+    (``PYTHONPATH`` carries it) are refused.
+    """
+    if _ENV_NAME.match(name) is None:
+        return "{!r} is not an environment variable name".format(name)
+    upper = name.upper()
+    if upper.startswith(_ENV_DENIED_PREFIXES) or upper in _ENV_DENIED:
+        return "{} may not be set by the rehearsal's env (it would change which code runs or the isolation)".format(
+            name
+        )
+    return None
 
 
 def render_manifest(manifest: Manifest) -> bytes:
@@ -361,6 +393,14 @@ def _validate(data: Any) -> List[str]:
     rehearse = c.get(data, "rehearse", dict, "$", optional=True)
     if rehearse is not None:
         c.strings(rehearse, "smoke", "$.rehearse")
+        if "skip_imports" in rehearse:
+            c.strings(rehearse, "skip_imports", "$.rehearse")
+        for name, value in (c.get(rehearse, "env", dict, "$.rehearse", optional=True) or {}).items():
+            problem = env_name_problem(name)
+            if problem is not None:
+                c.problems.append("$.rehearse.env: {}".format(problem))
+            if not isinstance(value, str):
+                c.problems.append("$.rehearse.env.{}: expected a string".format(name))
     return c.problems
 
 
@@ -511,6 +551,8 @@ def _build(data: Dict[str, Any]) -> Manifest:
         pip_wheel=data.get("pip_wheel"),
         sbom=data.get("sbom"),
         smoke=tuple((data.get("rehearse") or {}).get("smoke", ())),
+        skip_imports=tuple((data.get("rehearse") or {}).get("skip_imports", ())),
+        rehearse_env=dict((data.get("rehearse") or {}).get("env") or {}),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 
 from ...errors import InputError, RehearsalError
-from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
+from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER, SKIP_VARIABLE
 from .report import Rehearsal, Step, render_markdown, write_reports
 
 TYPE_CHECKING = False
@@ -93,11 +93,17 @@ def install_argv(request: RehearsalRequest, prefix: str, python: str) -> List[st
 
 
 def step_env(
-    environ: Mapping[str, str], isolation: Isolation, pythonpath: Sequence[str] = (), venv_bin: str = ""
+    environ: Mapping[str, str],
+    isolation: Isolation,
+    pythonpath: Sequence[str] = (),
+    venv_bin: str = "",
+    extra: Optional[Mapping[str, str]] = None,
 ) -> Dict[str, str]:
-    """The environment of a step: no pip configuration, the guard first on PYTHONPATH in guard mode, the venv's
-    bin first on PATH for smoke commands."""
+    """The environment of a step: no pip configuration, the bundle's ``rehearse.env`` (``extra``; the manifest
+    refuses names that could override what follows), the guard first on PYTHONPATH in guard mode, the venv's bin
+    first on PATH for smoke commands."""
     env = {k: v for k, v in environ.items() if not k.upper().startswith("PIP_") and k != "PYTHONPATH"}
+    env.update(extra or {})
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
     path = ([isolation.guard_dir] if isolation.guard_dir else []) + list(pythonpath)
@@ -123,15 +129,24 @@ def summarize_imports(results: Sequence[Sequence[str]]) -> Tuple[bool, str]:
     """(passed, detail) of the import probe's ``[distribution, module, status, error]`` rows.
 
     ``optional``: a plugin module (an entry point for another tool) that needs that tool, which is not installed
-    (hypothesis's pytest plugin without pytest). Listed, not a failure. Any other import error fails.
+    (hypothesis's pytest plugin without pytest). ``skipped``: matched ``skip-imports``, or belongs only to an
+    extra that is not installed (black's ``blackd``). Both are listed, not failures. Any other import error fails.
     """
     failed = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "error"]
     optional = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "optional"]
+    skipped = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "skipped"]
     imported = sum(1 for row in results if row[2] == "ok")
     detail = "; ".join(failed) if failed else "{} modules imported".format(imported)
     if optional:
         detail += "; plugins for tools not installed: " + "; ".join(optional)
+    if skipped:
+        detail += "; skipped: " + "; ".join(skipped)
     return not failed, detail
+
+
+def skipped_imports(results: Sequence[Sequence[str]]) -> Tuple[Tuple[str, str], ...]:
+    """``(what, why)`` of every module and console script the probe skipped (for the report)."""
+    return tuple(("{} ({})".format(m, d), e) for d, m, status, e in results if status == "skipped")
 
 
 # --- I/O ----------------------------------------------------------------------------------------------------------
@@ -280,7 +295,13 @@ def _run_steps(
         return [step], None
     receipt = current.receipt
     python = str(current.path / "bin" / "python")
-    venv_env = step_env(os.environ, isolation, venv_bin=str(current.path / "bin"))
+    # the bundle's rehearsal settings count only when the installed bundle is the one read here
+    same = unverified.manifest_sha256 == receipt.manifest_sha256
+    manifest = unverified.manifest
+    venv_env = step_env(
+        os.environ, isolation, venv_bin=str(current.path / "bin"), extra=manifest.rehearse_env if same else {}
+    )
+    import_env = dict(venv_env, **{SKIP_VARIABLE: json.dumps(list(manifest.skip_imports if same else ()))})
     steps = [step]
     say("pip check (2/{})".format(total))
     check, _ = run_step(
@@ -288,8 +309,8 @@ def _run_steps(
     )
     steps.append(check)
     say("import every top-level module (3/{})".format(total))
-    steps.append(_import_step(python, current, receipt, venv_env, isolation, scratch))
-    if unverified.manifest_sha256 != receipt.manifest_sha256:  # not the bundle that was read: only --smoke
+    steps.append(_import_step(python, current, receipt, import_env, isolation, scratch))
+    if not same:  # not the bundle that was read: only --smoke
         smoke = smoke_commands((), request.smoke)
     for number, command in enumerate(smoke, start=4):
         say("smoke: {} ({}/{})".format(command, number, total))
@@ -314,7 +335,15 @@ def _import_step(
         return step
     results = json.loads(lines[-1][len(IMPORTS_MARKER) :])
     passed, detail = summarize_imports(results)
-    return Step(step.name, step.command, step.ok and passed, step.seconds, step.exit_code, detail)
+    return Step(
+        step.name,
+        step.command,
+        step.ok and passed,
+        step.seconds,
+        step.exit_code,
+        detail,
+        skipped_imports(results),
+    )
 
 
 def _result(

@@ -4,10 +4,16 @@ Python or as its ``sitecustomize``, never in the installer's own process).
 - :data:`GUARD_SOURCE`: the ``sitecustomize.py`` of ``guard`` isolation;
 - :data:`IMPORT_PROBE`: imports every top-level module of every distribution in the site dirs given as
   arguments and prints one line, :data:`IMPORTS_MARKER` then JSON rows ``[distribution, module, status, error]``
-  with status ``ok``, ``error`` or ``optional`` (a plugin module for a tool that is not installed).
+  with status ``ok``, ``error``, ``optional`` (a plugin module for a tool that is not installed) or ``skipped``
+  (the error field says why): a module matching a pattern of ``$NETBUNDLE_SKIP_IMPORTS`` (a JSON list, from the
+  bundle's ``rehearse.skip_imports``) is not imported; a module that is the target of an entry point gated by an
+  extra that is not installed (black's ``blackd = blackd:patched_main [d]`` without aiohttp) and fails with
+  an ImportError is skipped, and so is each console script gated by such an extra (module field
+  ``console script NAME``).
 """
 
 IMPORTS_MARKER = "NETBUNDLE-IMPORTS "
+SKIP_VARIABLE = "NETBUNDLE_SKIP_IMPORTS"
 
 #: The sitecustomize of ``guard`` mode: any socket connect or name lookup fails, except on AF_UNIX sockets.
 GUARD_SOURCE = '''\
@@ -47,8 +53,13 @@ socket.gethostbyname_ex = _refuse
 #: Run by the venv's Python: import every top-level module of every distribution in the given site dirs.
 IMPORT_PROBE = (
     """\
-import importlib, importlib.util, json, sys
+import fnmatch, importlib, importlib.util, json, os, re, sys
 from importlib import metadata
+
+SKIP = json.loads(os.environ.get("NETBUNDLE_SKIP_IMPORTS") or "[]")
+_EXTRAS = re.compile(r"\\[([^\\]]*)\\]\\s*$")
+_EXTRA_MARKER = re.compile(r"extra\\s*==\\s*[\\x27\\x22]([^\\x27\\x22]+)[\\x27\\x22]")
+_NAME = re.compile(r"^\\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def top_level(dist):
@@ -75,10 +86,55 @@ def plugins(dist):
     return {ep.value.split(":")[0].split(".")[0] for ep in dist.entry_points if ep.group not in groups}
 
 
+def installed(name):
+    try:
+        metadata.distribution(name)
+        return True
+    except metadata.PackageNotFoundError:
+        return False
+
+
+def missing_extras(dist):
+    # extra -> the requirements of that extra that are not installed
+    found = {}
+    for line in dist.requires or ():
+        marker = _EXTRA_MARKER.search(line)
+        name = _NAME.match(line)
+        if marker and name and not installed(name.group(1)):
+            found.setdefault(marker.group(1), []).append(name.group(1))
+    return found
+
+
+def gated(dist):
+    # top-level module -> (extra, missing requirements) of entry points that need an extra not installed;
+    # and the console scripts among them
+    missing = missing_extras(dist)
+    modules, scripts = {}, []
+    for ep in dist.entry_points:
+        extras = _EXTRAS.search(ep.value)
+        names = [e.strip() for e in extras.group(1).split(",")] if extras else []
+        lacking = [e for e in names if e in missing]
+        if not lacking:
+            continue
+        why = "needs extra '{}' of {}, not installed ({} missing)".format(
+            lacking[0], dist.metadata["Name"], ", ".join(missing[lacking[0]]))
+        modules.setdefault(ep.value.split(":")[0].split(".")[0].strip(), why)
+        if ep.group in ("console_scripts", "gui_scripts"):
+            scripts.append((ep.name, why))
+    return modules, scripts
+
+
 results = []
 for dist in sorted(metadata.distributions(path=sys.argv[1:]), key=lambda d: d.metadata["Name"].lower()):
+    modules, scripts = gated(dist)
+    for script, why in scripts:
+        results.append([dist.metadata["Name"], "console script " + script, "skipped", why])
     for name in top_level(dist):
         if not name.isidentifier():
+            continue
+        pattern = next((p for p in SKIP if fnmatch.fnmatchcase(name, p)), None)
+        if pattern is not None:
+            results.append([dist.metadata["Name"], name, "skipped", "skip-imports pattern " + repr(pattern)])
             continue
         status, error = "ok", ""
         try:
@@ -89,6 +145,8 @@ for dist in sorted(metadata.distributions(path=sys.argv[1:]), key=lambda d: d.me
             if isinstance(exc, ModuleNotFoundError) and missing and missing != name and name in plugins(dist):
                 if importlib.util.find_spec(missing) is None:
                     status = "optional"
+            if isinstance(exc, ImportError) and name in modules:
+                status, error = "skipped", "{} ({})".format(modules[name], error)
         results.append([dist.metadata["Name"], name, status, error])
 sys.stdout.write("\\n"""
     + IMPORTS_MARKER
