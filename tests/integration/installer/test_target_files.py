@@ -7,6 +7,7 @@ mismatch: pip saw both wheels in one --find-links folder and preferred the 2_34 
 
 from __future__ import annotations
 
+import io
 import platform
 import sys
 from pathlib import Path
@@ -79,3 +80,35 @@ def test_a_lock_pinning_another_targets_file_is_refused(
     with pytest.raises(BundleFormatError):
         install(bundle, prefix, policy, target=own)
     assert not prefix.exists()  # nothing of a prefix is made before the bundle verified
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["tty", "not-a-tty"])
+def test_the_cli_shows_progress_only_on_a_terminal(
+    terminal: bool, tmp_path: Path, release_key: KeyPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.bundles import make_bundle
+
+    from netbundle.runtime.cli import main
+
+    bundle = make_bundle(
+        tmp_path / "b.tar", packages=(("alpha", "1.0"), ("beta", "2.0")), keys=(release_key,)
+    )
+    stderr = Tty() if terminal else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    code = main(
+        ["install", str(bundle), "--prefix", str(tmp_path / "p"), "--trust", str(release_key.pub_path)]
+    )
+    assert code == 0
+    if not terminal:
+        assert stderr.getvalue() == ""
+        return
+    shown = stderr.getvalue()
+    assert shown.startswith(f"netbundle: verifying {bundle} (1/6)\n")
+    assert "netbundle: pip install of 2 distributions (4/6)\n" in shown
+    assert "\r\033[K  1/2 distributions\r\033[K  2/2 distributions\n" in shown
+    assert shown.endswith("(6/6)\n")
