@@ -118,7 +118,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
-    _assert_assignments(manifest, texts)
+    assert_lock_assignments(manifest, texts)
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(
@@ -138,7 +138,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     )
 
 
-def _assert_assignments(manifest: Manifest, texts: Mapping[str, bytes]) -> None:
+def assert_lock_assignments(manifest: Manifest, texts: Mapping[str, bytes]) -> None:
     """Every hash of a target's locks is a file assigned to that target (what the verifier checks again)."""
     problems = assignment_problems(manifest, {path: text.decode() for path, text in texts.items()})
     if problems:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from tests.runtime.test_locks import B, lock, manifest
 
-from netbundle.bundle.builder import _assert_assignments
+from netbundle.bundle.builder import assert_lock_assignments
 from netbundle.errors import BuildError
 
 
 def test_the_builder_asserts_the_rule_before_signing() -> None:
     with pytest.raises(BuildError) as info:
-        _assert_assignments(
+        assert_lock_assignments(
             manifest(), {"locks/old/r.txt": lock(("bcrypt", "4.3.0", B)).encode(), "locks/new/r.txt": b""}
         )
     assert info.value.exit_code == 7 and "not a file the manifest assigns to target old" in info.value.message
