@@ -100,6 +100,12 @@ def test_a_glibc_2_34_wheel_serves_a_2_34_target_and_the_policy_is_recorded(
         f"glibcprobe/_probe.cpython-{sys.version_info[0]}{sys.version_info[1]}-x86_64-linux-gnu.so"
     ]
     assert policy["libraries"] == []
+    from netbundle.format.describe import describe, render_description
+    from netbundle.format.tar import read_unverified
+
+    found = read_unverified(out)
+    text = render_description(describe(found.manifest, found.manifest_sha256, [], None))
+    assert "built with setuptools.build_meta, needs glibc 2.34 (manylinux_2_34_x86_64)" in text
 
 
 def test_an_old_glibc_wheel_serves_a_2_17_target(

@@ -104,16 +104,37 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return found
 
 
-def rehearse(bundle: Path, pub: Path, report: Path) -> rh.Rehearsal:
+def rehearse(bundle: Path, pub: Path, report: Path, progress: list[str] | None = None) -> rh.Rehearsal:
     request = rh.RehearsalRequest(
         bundle=str(bundle), groups=("dev",), report_dir=str(report), trust_files=(str(pub),)
     )
-    return rh.rehearse(request)
+    return rh.rehearse(request, progress=None if progress is None else progress.append)
+
+
+def test_the_settings_are_carried_in_the_manifest(built: dict[str, Path]) -> None:
+    from netbundle.format.describe import describe, render_description
+    from netbundle.format.tar import read_unverified
+
+    found = read_unverified(built["configured"])
+    assert found.manifest.skip_imports == ("djangoish_broken*",)
+    assert found.manifest.rehearse_env == {"DJANGO_SETTINGS_MODULE": "djangoish_site.settings"}
+    text = render_description(describe(found.manifest, found.manifest_sha256, [], None))
+    assert "rehearsal skips imports of: djangoish_broken*" in text
+    assert "rehearsal environment: DJANGO_SETTINGS_MODULE=djangoish_site.settings" in text
+    plain = read_unverified(built["plain"]).manifest
+    assert (plain.skip_imports, plain.rehearse_env) == ((), {})
 
 
 def test_black_and_a_settings_module_rehearse_cleanly(built: dict[str, Path], tmp_path: Path) -> None:
-    result = rehearse(built["configured"], built["pub"], tmp_path / "report")
+    steps: list[str] = []
+    result = rehearse(built["configured"], built["pub"], tmp_path / "report", steps)
     assert result.ok, result.render_text()
+    assert steps[1:] == [
+        "install into the scratch prefix (1/3)",
+        "pip check (2/3)",
+        "import every top-level module (3/3)",
+    ]
+    assert steps[0].startswith("isolation: ")
     imports = result.steps[2]
     skipped = dict(imports.skipped)
     assert skipped["blackd (black)"].startswith("needs extra 'd' of black, not installed (aiohttp missing)")
