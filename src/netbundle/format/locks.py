@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ..errors import BundleFormatError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, List, Mapping, Tuple
@@ -84,3 +86,19 @@ def assignment_problems(manifest: Manifest, lock_texts: Mapping[str, str]) -> Li
                             " target {}".format(lock_path, name, version, digest[:16], target.name)
                         )
     return problems
+
+
+def check_assignments(manifest: Manifest, lock_texts: Mapping[str, str], bundle: str) -> None:
+    """The reader's check of the rule (module docstring): a bundle breaking it is malformed, whatever its
+    signature says.
+
+    :raises BundleFormatError: (exit 10) naming the lock, the pin and the target.
+    """
+    problems = assignment_problems(manifest, lock_texts)
+    if problems:
+        shown = "; ".join(problems[:3])
+        more = " (and {} more)".format(len(problems) - 3) if len(problems) > 3 else ""
+        raise BundleFormatError(
+            "{}: {}{}".format(bundle, shown, more),
+            hint="the bundle's locks and its manifest disagree; rebuild it with `netbundle build`",
+        )

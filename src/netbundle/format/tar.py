@@ -117,7 +117,7 @@ def verify_bundle(
             signers = trust.verify_manifest(head, signatures, policy, backend)
             parsed = _parse(head, name)
             lock_texts = _check_members(archive, first, parsed, name, staging)
-            _check_assignments(parsed, lock_texts, name)
+            lock_format.check_assignments(parsed, lock_texts, name)
     except BaseException:
         if staging is not None:
             _discard(staging, created)
@@ -274,18 +274,6 @@ def _lock_text(data: bytes, member: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return "# {} is not UTF-8\n".format(member)  # its pins then cannot match: reported as unassigned
-
-
-def _check_assignments(parsed: Manifest, lock_texts: Dict[str, str], name: str) -> None:
-    """Rule 5 of the module docstring; a bundle breaking it is malformed, whatever its signature says."""
-    problems = lock_format.assignment_problems(parsed, lock_texts)
-    if problems:
-        shown = "; ".join(problems[:3])
-        more = " (and {} more)".format(len(problems) - 3) if len(problems) > 3 else ""
-        raise BundleFormatError(
-            "{}: {}{}".format(name, shown, more),
-            hint="the bundle's locks and its manifest disagree; rebuild it with `netbundle build`",
-        )
 
 
 def _fail(name: str, problems: List[Problem]) -> NoReturn:
