@@ -19,7 +19,7 @@ from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import Target, resolve_targets, targets_from_config
-from netbundle.targets.choice import choose_all
+from netbundle.targets.choice import Choice, choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
 from netbundle.wheels.compat import host_machine, known_refusal
 from netbundle.wheels.pool import BuildPool
@@ -175,15 +175,22 @@ def _build_all(
     request: FetchRequest,
     pool: BuildPool,
 ) -> dict[str, BuiltWheel]:
-    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
+    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it.
+
+    What is already known is refused before anything is built: a compiled package for another OS or architecture,
+    and a wheel built earlier (in the cache) that does not fit a target.
+    """
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
     _refuse_known_misfits(plan, targets)
     ready: dict[str, BuiltWheel] = {}
-    running = {}
     for choice in plan.builds:
         found = find_built(choice, project_root=loaded.root, cache_root=cache_root)
         if found is not None:
             ready[choice.package.name] = found
+            _check_all_fit(choice, found, plan, targets)
+    running = {}
+    for choice in plan.builds:
+        if choice.package.name in ready:
             continue
         input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
         running[choice.package.name] = pool.submit(
@@ -196,16 +203,17 @@ def _build_all(
         )
     for name, future in running.items():
         ready[name] = pool.result(future)
-    built: dict[str, BuiltWheel] = {}
     for choice in plan.builds:
-        wheel = ready[choice.package.name]
-        for target in targets:
-            if any(
-                c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]
-            ):
-                check_fits(wheel, target, f"{choice.package.name} {choice.package.version}")
-        built[choice.package.name] = wheel
-    return built
+        if choice.package.name in running:
+            _check_all_fit(choice, ready[choice.package.name], plan, targets)
+    return {choice.package.name: ready[choice.package.name] for choice in plan.builds}
+
+
+def _check_all_fit(choice: Choice, wheel: BuiltWheel, plan: FetchPlan, targets: Sequence[Target]) -> None:
+    """:func:`check_fits` for every target that needs this build."""
+    for target in targets:
+        if any(c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]):
+            check_fits(wheel, target, f"{choice.package.name} {choice.package.version}")
 
 
 def _refuse_known_misfits(plan: FetchPlan, targets: Sequence[Target]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import tarfile
@@ -113,7 +114,8 @@ def make_ext_sdist(directory: Path, name: str, version: str, *, new_glibc: bool)
         f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
     }
     path = directory / f"{base}.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
+    # byte-identical for the same arguments (gzip header time 0), so a rebuild finds it in the build cache
+    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tf:
         for arcname, text in files.items():
             data = text.encode()
             info = tarfile.TarInfo(arcname)

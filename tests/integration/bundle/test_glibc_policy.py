@@ -13,10 +13,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
-from tests.support.wheels import make_ext_sdist, make_wheel
+from tests.support.wheels import make_ext_sdist, make_sdist, make_wheel, sha256_of
 
 from netbundle.cli import cli
 
@@ -42,8 +42,14 @@ def x86_64_glibc_host() -> None:
 
 
 def build(
-    tmp_path: Path, corpus_dir: Path, targets: list[str], *, new_glibc: bool = True, extra: list[Path] = ()
-):  # type: ignore[assignment]
+    tmp_path: Path,
+    corpus_dir: Path,
+    targets: list[str],
+    *,
+    new_glibc: bool = True,
+    extra: list[Path] = (),  # type: ignore[assignment]
+    more: list[Pkg] = (),  # type: ignore[assignment]
+) -> tuple[Result, Path]:
     files = tmp_path / "index"
     shutil.copytree(
         corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"), dirs_exist_ok=True
@@ -51,7 +57,10 @@ def build(
     sdist = make_ext_sdist(files, "glibcprobe", "1.0", new_glibc=new_glibc)
     for path in extra:
         shutil.copy(path, files / path.name)
-    project = write_project(tmp_path / "project", [Pkg("glibcprobe", "1.0", [sdist, *extra])])
+    for package in more:
+        for path in package.files:
+            shutil.copy(path, files / path.name)
+    project = write_project(tmp_path / "project", [Pkg("glibcprobe", "1.0", [sdist, *extra]), *more])
     out = tmp_path / "b.tar"
     with serve(files) as index:
         env = {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index.url, "PIP_FIND_LINKS": ""}
@@ -132,3 +141,20 @@ def test_a_compiled_package_for_another_architecture_is_refused_before_building(
     assert f"the target is {other}" in result.output
     assert not (tmp_path / "cache" / "built").exists() or not any((tmp_path / "cache" / "built").iterdir())
     assert not out.exists()
+
+
+def test_a_cached_wheel_that_does_not_fit_is_refused_before_other_builds(
+    x86_64_glibc_host: None, corpus_dir: Path, tmp_path: Path
+) -> None:
+    first, _ = build(tmp_path, corpus_dir, [f"{PY}-manylinux_2_34_x86_64"])
+    assert first.exit_code == 0, first.output
+    other = make_sdist(tmp_path / "more", "latecomer", "1.0")
+    result, out = build(
+        tmp_path, corpus_dir, [f"{PY}-manylinux_2_17_x86_64"], more=[Pkg("latecomer", "1.0", [other])]
+    )
+    assert result.exit_code == 7, result.output
+    assert "needs glibc 2.34 (GLIBC_2.34) and the target promises glibc 2.17" in result.output
+    assert not (tmp_path / "cache" / "built" / sha256_of(other)).exists()  # refused before building it
+    assert (
+        manifest_of(out)["targets"][0]["name"] == f"{PY}-manylinux_2_34_x86_64"
+    )  # the first build's, untouched
