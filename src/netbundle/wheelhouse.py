@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from netbundle._atomic import atomic_directory
-from netbundle.errors import UsageError
+from netbundle.errors import BuildError, UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
@@ -18,8 +19,9 @@ from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import Target, resolve_targets, targets_from_config
-from netbundle.targets.choice import choose_all
+from netbundle.targets.choice import Choice, choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.compat import host_machine, known_refusal
 from netbundle.wheels.pool import BuildPool
 
 
@@ -173,14 +175,22 @@ def _build_all(
     request: FetchRequest,
     pool: BuildPool,
 ) -> dict[str, BuiltWheel]:
-    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
+    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it.
+
+    What is already known is refused before anything is built: a compiled package for another OS or architecture,
+    and a wheel built earlier (in the cache) that does not fit a target.
+    """
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+    _refuse_known_misfits(plan, targets)
     ready: dict[str, BuiltWheel] = {}
-    running = {}
     for choice in plan.builds:
         found = find_built(choice, project_root=loaded.root, cache_root=cache_root)
         if found is not None:
             ready[choice.package.name] = found
+            _check_all_fit(choice, found, plan, targets)
+    running = {}
+    for choice in plan.builds:
+        if choice.package.name in ready:
             continue
         input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
         running[choice.package.name] = pool.submit(
@@ -193,16 +203,37 @@ def _build_all(
         )
     for name, future in running.items():
         ready[name] = pool.result(future)
-    built: dict[str, BuiltWheel] = {}
     for choice in plan.builds:
-        wheel = ready[choice.package.name]
-        for target in targets:
-            if any(
-                c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]
-            ):
-                check_fits(wheel, target, f"{choice.package.name} {choice.package.version}")
-        built[choice.package.name] = wheel
-    return built
+        if choice.package.name in running:
+            _check_all_fit(choice, ready[choice.package.name], plan, targets)
+    return {choice.package.name: ready[choice.package.name] for choice in plan.builds}
+
+
+def _check_all_fit(choice: Choice, wheel: BuiltWheel, plan: FetchPlan, targets: Sequence[Target]) -> None:
+    """:func:`check_fits` for every target that needs this build."""
+    for target in targets:
+        if any(c.package.name == choice.package.name and c.needs_build for c in plan.choices[target.name]):
+            check_fits(wheel, target, f"{choice.package.name} {choice.package.version}")
+
+
+def _refuse_known_misfits(plan: FetchPlan, targets: Sequence[Target]) -> None:
+    """Refuse before any build runs when a build on this host cannot serve a target that needs it: a package
+    that ships compiled code, for another OS or architecture (:func:`netbundle.wheels.compat.known_refusal`)."""
+    machine, system = host_machine(), sys.platform
+    problems = []
+    for target in targets:
+        for choice in plan.choices[target.name]:
+            reason = known_refusal(choice.package, target, machine, system) if choice.needs_build else None
+            if reason is not None:
+                problems.append(
+                    f"{choice.package.name} {choice.package.version} for target {target.name}: {reason}"
+                )
+    if problems:
+        raise BuildError(
+            f"no wheel in the lock fits and this host cannot build one: {'; '.join(problems)}",
+            hint="build the bundle for those targets on a runner of their platform and `netbundle merge` the parts,"
+            " or pin a version that publishes wheels for them",
+        )
 
 
 def _write_output(
@@ -226,14 +257,18 @@ def _write_output(
         (staging / "plan.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def _provenance(built: BuiltWheel) -> dict[str, str]:
-    return {
+def _provenance(built: BuiltWheel) -> dict[str, object]:
+    policy = built.compatibility()
+    found: dict[str, object] = {
         "wheel": built.path.name,
         "sha256": built.sha256,
         "input": built.input_filename,
         "input_sha256": built.input_sha256,
         "backend": built.backend,
     }
+    if policy is not None:  # platform wheels: what their ELF files need
+        found["policy"] = policy.to_json()
+    return found
 
 
 def plan_json(plan: FetchPlan, targets: Sequence[Target]) -> dict[str, object]:

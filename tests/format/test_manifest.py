@@ -164,3 +164,23 @@ def test_member_paths(path: str, safe: bool) -> None:
 def test_not_json() -> None:
     with pytest.raises(ManifestError, match="not UTF-8 JSON"):
         parse_manifest(b"\xff")
+
+
+def test_rehearse_skip_imports_and_env_round_trip_and_are_absent_by_default() -> None:
+    plain = parse_manifest(render_manifest(make_manifest()))
+    assert (plain.skip_imports, plain.rehearse_env) == ((), {})
+    assert json.loads(render_manifest(make_manifest()))["rehearse"] == {"smoke": list(make_manifest().smoke)}
+    configured = replace(
+        make_manifest(), skip_imports=("legacy*",), rehearse_env={"DJANGO_SETTINGS_MODULE": "s"}
+    )
+    parsed = parse_manifest(render_manifest(configured))
+    assert parsed.skip_imports == ("legacy*",) and parsed.rehearse_env == {"DJANGO_SETTINGS_MODULE": "s"}
+
+
+def test_a_rehearse_env_that_would_change_the_isolation_is_refused() -> None:
+    data = json.loads(render_manifest(make_manifest()))
+    data["rehearse"]["env"] = {"PYTHONPATH": "/evil", "OK": 1}
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(json.dumps(data).encode())
+    assert any("PYTHONPATH may not be set" in p for p in info.value.problems)
+    assert "$.rehearse.env.OK: expected a string" in info.value.problems

@@ -305,3 +305,57 @@ def test_unwritable_report_directory_is_refused_before_any_step(tmp_path: Path) 
     request = rh.RehearsalRequest(bundle=str(bundle), report_dir=str(blocker / "sub"))
     with pytest.raises(InputError, match="cannot create the report directory"):
         rh.rehearse(request)
+
+
+def test_skipped_imports_are_listed_not_failures() -> None:
+    rows = [
+        [
+            "black",
+            "console script blackd",
+            "skipped",
+            "needs extra 'd' of black, not installed (aiohttp missing)",
+        ],
+        ["black", "black", "ok", ""],
+        [
+            "black",
+            "blackd",
+            "skipped",
+            "needs extra 'd' of black, not installed (aiohttp missing) (ImportError: x)",
+        ],
+        ["site", "legacy", "skipped", "skip-imports pattern 'leg*'"],
+    ]
+    passed, detail = rh.summarize_imports(rows)
+    assert passed and detail.startswith(
+        "1 modules imported; skipped: console script blackd (black): needs extra"
+    )
+    assert rh.skipped_imports(rows) == (
+        ("console script blackd (black)", rows[0][3]),
+        ("blackd (black)", rows[2][3]),
+        ("legacy (site)", "skip-imports pattern 'leg*'"),
+    )
+    assert rh.summarize_imports([*rows, ["site", "app", "error", "ImportError: settings"]])[0] is False
+
+
+def test_the_bundles_env_is_set_but_cannot_displace_the_guard() -> None:
+    guard = rh.Isolation(rh.GUARD, (), "guard", "/scratch/guard")
+    env = rh.step_env({"PATH": "/usr/bin"}, guard, extra={"DJANGO_SETTINGS_MODULE": "site.settings"})
+    assert env["DJANGO_SETTINGS_MODULE"] == "site.settings" and env["PYTHONPATH"] == "/scratch/guard"
+
+
+def test_reports_say_what_was_skipped_and_why() -> None:
+    step = Step(
+        "import top-level modules",
+        "python -c …",
+        True,
+        0.5,
+        0,
+        "3 modules imported",
+        (("blackd (black)", "needs extra 'd'"),),
+    )
+    result = a_result(OK, step)
+    assert result.to_json()["steps"][1]["skipped"] == [{"what": "blackd (black)", "why": "needs extra 'd'"}]
+    assert (
+        "## Skipped\n\n| step | what | why |\n|---|---|---|\n| import top-level modules | blackd (black) | needs extra 'd' |"
+        in rh.render_markdown(result)
+    )
+    assert "skipped blackd (black): needs extra 'd'" in result.render_text()

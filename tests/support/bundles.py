@@ -219,3 +219,82 @@ def _target_entry(name: str, locks: Mapping[str, str], pylock: str) -> TargetEnt
         locks=dict(locks),
         pylock=pylock,
     )
+
+
+def make_target_bundle(
+    out: Path,
+    *,
+    targets: Mapping[str, Sequence[Path]],
+    keys: Sequence[KeyPair] = (),
+    pins: Mapping[str, Sequence[Path]] | None = None,
+    project: str = "multi-target",
+    version: str = "1.0.0",
+) -> Path:
+    """A signed bundle with several targets: ``targets`` maps a target name (``cp311-manylinux_2_28_x86_64``)
+    to the wheel files the manifest assigns to it (a file listed by several targets is carried once).
+
+    Each target gets one ``main`` lock pinning ``pins[target]`` (default: its own files); a pin outside the
+    target's files makes the malformed bundle the verifier must refuse.
+    """
+    files: dict[str, Content] = {}
+    entries: dict[str, FileEntry] = {}
+    served: dict[Path, list[str]] = {}
+    for name, wheels in targets.items():
+        for wheel in wheels:
+            served.setdefault(wheel, []).append(name)
+            path = f"wheels/{wheel.name}"
+            files[path] = wheel
+            entries[path] = file_entry(path, "wheel", wheel)
+    target_entries = []
+    for name in targets:
+        lines = []
+        for wheel in (pins or targets).get(name, targets[name]):
+            dist, wheel_version = wheel.name.split("-")[:2]
+            digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+            lines.append(f"{dist.replace('_', '-').lower()}=={wheel_version} \\\n    --hash=sha256:{digest}")
+        text = ("# test lock\n" + "\n".join(sorted(lines)) + "\n").encode()
+        lock, pylock = f"locks/{name}/requirements-main.txt", f"locks/{name}/pylock.toml"
+        files[lock], files[pylock] = text, b'lock-version = "1.0"\npackages = []\n'
+        entries[lock], entries[pylock] = (
+            file_entry(lock, "lock", text),
+            file_entry(pylock, "pylock", files[pylock]),
+        )
+        target_entries.append(_target_entry(name, {"main": lock}, pylock))
+    pip = pip_wheel()
+    files[f"tools/{pip.name}"] = pip
+    entries[f"tools/{pip.name}"] = file_entry(f"tools/{pip.name}", "tool", pip)
+    by_package: dict[tuple[str, str], list[Artifact]] = {}
+    for wheel, names in served.items():
+        dist, wheel_version = wheel.name.split("-")[:2]
+        entry = entries[f"wheels/{wheel.name}"]
+        origin = Origin("index", None, wheel.name, entry.sha256)
+        key = (dist.replace("_", "-").lower(), wheel_version)
+        by_package.setdefault(key, []).append(Artifact(entry.path, tuple(sorted(names)), origin))
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        bundle_id=f"{project}-{version}-"
+        + hashlib.sha256(repr(sorted(e.sha256 for e in entries.values())).encode()).hexdigest()[:12],
+        project_name=project,
+        project_version=version,
+        builder_version="tests",
+        build_time="2026-01-01T00:00:00Z",
+        lock_content_hash="0" * 64,
+        lock_sha256="0" * 64,
+        groups=("main",),
+        extras=(),
+        targets=tuple(target_entries),
+        files=tuple(sorted(entries.values(), key=lambda e: e.path)),
+        packages=tuple(
+            PackageEntry(name=n, version=v, groups=("main",), artifacts=tuple(a))
+            for (n, v), a in sorted(by_package.items())
+        ),
+        pip_wheel=f"tools/{pip.name}",
+    )
+    manifest_bytes = render_manifest(manifest)
+    signatures = {
+        signature_member_name(k.secret): sign(
+            manifest_bytes, k.secret, trusted_comment=f"test {manifest.bundle_id}"
+        )
+        for k in keys
+    }
+    return write_bundle(out, manifest=manifest_bytes, signatures=signatures, files=files, mtime=EPOCH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import io
 import tarfile
@@ -69,3 +70,55 @@ def make_sdist(directory: Path, name: str, version: str) -> Path:
 
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+#: A C extension module ``<name>._probe`` whose ``probe()`` starts and joins a thread (``pthread_create``, which
+#: glibc 2.34+ exports as ``pthread_create@GLIBC_2.34``) when NEW_GLIBC is defined, else calls only ``getpid``
+#: (``GLIBC_2.2.5``): the glibc symbol version the built wheel needs is under the test's control.
+_PROBE_C = """\
+#include <Python.h>
+#include <stdint.h>
+#include <unistd.h>
+#ifdef NEW_GLIBC
+#include <pthread.h>
+static void *run(void *arg) { return arg; }
+static PyObject *probe(PyObject *self, PyObject *args) {
+    pthread_t thread; void *out = NULL;
+    if (pthread_create(&thread, NULL, run, (void *)42) != 0 || pthread_join(thread, &out) != 0) {
+        return PyErr_Format(PyExc_OSError, "pthread failed");
+    }
+    return PyLong_FromLong((long)(intptr_t)out);
+}
+#else
+static PyObject *probe(PyObject *self, PyObject *args) { return PyLong_FromLong(getpid() > 0 ? 42 : 0); }
+#endif
+static PyMethodDef methods[] = {{"probe", probe, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_probe", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__probe(void) { return PyModule_Create(&module); }
+"""
+
+
+def make_ext_sdist(directory: Path, name: str, version: str, *, new_glibc: bool) -> Path:
+    """An sdist of a package with one C extension (setuptools): see ``_PROBE_C`` for what it needs of glibc."""
+    directory.mkdir(parents=True, exist_ok=True)
+    module = name.replace("-", "_")
+    base = f"{module}-{version}"
+    macros = '[("NEW_GLIBC", "1")]' if new_glibc else "[]"
+    files = {
+        f"{base}/pyproject.toml": f'[project]\nname = "{name}"\nversion = "{version}"\n\n[build-system]\n'
+        'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n',
+        f"{base}/setup.py": "from setuptools import Extension, setup\n\nsetup(ext_modules=[Extension("
+        f'"{module}._probe", ["{module}/_probe.c"], define_macros={macros})], packages=["{module}"])\n',
+        f"{base}/{module}/__init__.py": f'__version__ = "{version}"\n',
+        f"{base}/{module}/_probe.c": _PROBE_C,
+        f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    path = directory / f"{base}.tar.gz"
+    # byte-identical for the same arguments (gzip header time 0), so a rebuild finds it in the build cache
+    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tf:
+        for arcname, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
+            tf.addfile(info, io.BytesIO(data))
+    return path

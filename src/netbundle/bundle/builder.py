@@ -25,7 +25,7 @@ from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import BuildError, UsageError
 from netbundle.format.layout import SBOM_PATH, lock_member, pylock_member, tool_member, wheel_member
-from netbundle.format.locks import render_group_lock
+from netbundle.format.locks import assignment_problems, render_group_lock
 from netbundle.format.manifest import (
     FORMAT_VERSION,
     FileEntry,
@@ -119,6 +119,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     carried.add(tool_member(pip.filename), pip.path, pip.sha256)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
+    assert_lock_assignments(manifest, texts)
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(
@@ -136,6 +137,16 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
     )
+
+
+def assert_lock_assignments(manifest: Manifest, texts: Mapping[str, bytes]) -> None:
+    """Every hash of a target's locks is a file assigned to that target (what the verifier checks again)."""
+    problems = assignment_problems(manifest, {path: text.decode() for path, text in texts.items()})
+    if problems:
+        raise BuildError(
+            f"the bundle's locks and manifest disagree: {'; '.join(problems[:3])}",
+            hint="this is a netbundle bug: report it with the pyproject.toml and poetry.lock",
+        )
 
 
 def _check_selection(request: FetchRequest) -> LoadedProject:
@@ -325,6 +336,8 @@ def _manifest(
         pip_wheel=pip_member,
         sbom=SBOM_PATH,
         smoke=loaded.pyproject.netbundle.smoke,
+        skip_imports=loaded.pyproject.netbundle.skip_imports,
+        rehearse_env=loaded.pyproject.netbundle.rehearse_env,
     )
     return manifest, members
 

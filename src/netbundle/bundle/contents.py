@@ -105,7 +105,10 @@ def _bundled_file(
                 f"{package.name} {package.version} has no wheel for target {choice.target} and was not built",
                 hint="run without --no-build, or on a runner of that platform and `netbundle merge` the parts",
             )
-        info = BuildInfo(wheel.input_filename, wheel.input_sha256, wheel.backend)
+        policy = wheel.compatibility()
+        info = BuildInfo(
+            wheel.input_filename, wheel.input_sha256, wheel.backend, policy.to_json() if policy else None
+        )
         origin = _origin(package, wheel.input_filename, wheel.input_sha256, info)
         return wheel_member(wheel.path.name), wheel.path, wheel.sha256, origin
     file = _chosen_file(choice)

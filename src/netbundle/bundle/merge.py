@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netbundle.bundle.builder import BuildResult, bundle_identity, make_bundle_id
+from netbundle.bundle.builder import BuildResult, assert_lock_assignments, bundle_identity, make_bundle_id
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import InputError, UsageError
@@ -32,7 +32,7 @@ from netbundle.format.manifest import (
 from netbundle.format.tar import VerifiedBundle, file_entry, verify_bundle, write_bundle
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from netbundle.bundle.signing import SecretKey
     from netbundle.format.trust import TrustPolicy
@@ -50,6 +50,7 @@ def merge_bundles(
         verified = [verify_bundle(part, policy, Path(tmp) / f"part-{i}") for i, part in enumerate(parts)]
         _check_compatible(verified)
         manifest, files = _merge(verified)
+        assert_lock_assignments(manifest, _lock_texts(manifest, files))
         data = render_manifest(manifest)
         signatures = {
             signature_member_name(key): sign(
@@ -66,6 +67,16 @@ def merge_bundles(
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in sign_keys),
     )
+
+
+def _lock_texts(manifest: Manifest, files: Mapping[str, Path | bytes]) -> dict[str, bytes]:
+    """The merged bundle's requirement files, for the check every bundle passes before it is signed."""
+    paths = {path for target in manifest.targets for path in target.locks.values()}
+    texts = {}
+    for path in sorted(paths & set(files)):
+        content = files[path]
+        texts[path] = content if isinstance(content, bytes) else content.read_bytes()
+    return texts
 
 
 def _check_compatible(verified: Sequence[VerifiedBundle]) -> None:

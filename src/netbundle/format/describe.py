@@ -73,7 +73,18 @@ def describe(
         "files": len(manifest.files),
         "bytes": sum(f.size for f in manifest.files),
         "smoke": list(manifest.smoke),
+        **_rehearse_settings(manifest),
     }
+
+
+def _rehearse_settings(manifest: Manifest) -> Dict[str, Any]:
+    """``skip_imports`` and ``rehearse_env``, only when the bundle sets them."""
+    found = {}  # type: Dict[str, Any]
+    if manifest.skip_imports:
+        found["skip_imports"] = list(manifest.skip_imports)
+    if manifest.rehearse_env:
+        found["rehearse_env"] = dict(manifest.rehearse_env)
+    return found
 
 
 def _origin_text(origin: Origin, bundled: str) -> str:
@@ -88,6 +99,11 @@ def _origin_text(origin: Origin, bundled: str) -> str:
         where += ", from {}".format(origin.filename)
     if origin.build is not None:
         where += ", built with {}".format(origin.build.backend)
+        policy = origin.build.policy or {}
+        if policy.get("glibc"):
+            where += ", needs glibc {} ({})".format(
+                policy["glibc"], policy.get("platform") or "no manylinux level"
+            )
     return where
 
 
@@ -129,4 +145,11 @@ def render_description(data: Mapping[str, Any]) -> str:
             )
     if data["smoke"]:
         lines.append("  rehearsal smoke commands: " + "; ".join(data["smoke"]))
+    if data.get("skip_imports"):
+        lines.append("  rehearsal skips imports of: " + ", ".join(data["skip_imports"]))
+    if data.get("rehearse_env"):
+        lines.append(
+            "  rehearsal environment: "
+            + " ".join("{}={}".format(k, v) for k, v in sorted(data["rehearse_env"].items()))
+        )
     return "\n".join(lines)

@@ -38,6 +38,9 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _FORMAT = re.compile(r"^(\d+)\.(\d+)$")
 #: Member paths: relative, forward slashes, no empty/dot/dot-dot parts, a conservative character set.
 _PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ENV_DENIED_PREFIXES = ("PYTHON", "PIP_", "LD_", "NETBUNDLE_")
+_ENV_DENIED = ("PATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__")
 
 
 class ManifestError(ValueError):
@@ -62,11 +65,17 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class BuildInfo:
-    """How a wheel that the builder made was made: its input and the PEP 517 backend."""
+    """How a wheel that the builder made was made: its input and the PEP 517 backend.
+
+    ``policy`` (platform wheels only) is what the wheel's ELF files need, as the builder computed it: ``machine``,
+    ``glibc`` (the oldest glibc that loads it), ``platform`` (the manylinux tag it satisfies, or None),
+    ``symbol_versions``, ``libraries`` (outside the manylinux set) and ``elf_files``.
+    """
 
     input_filename: str
     input_sha256: str
     backend: str
+    policy: Optional[Mapping[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,10 @@ class Manifest:
     pip_wheel: Optional[str] = None
     sbom: Optional[str] = None
     smoke: Tuple[str, ...] = ()
+    #: ``rehearse.skip_imports``: fnmatch patterns of top-level modules the rehearsal does not import.
+    skip_imports: Tuple[str, ...] = ()
+    #: ``rehearse.env``: variables set for the rehearsal's import and smoke steps (e.g. DJANGO_SETTINGS_MODULE).
+    rehearse_env: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def file(self, path: str) -> FileEntry:
@@ -194,11 +207,36 @@ def manifest_to_dict(manifest: Manifest) -> Dict[str, Any]:
         "project_artifacts": list(manifest.project_artifacts),
         "pip_wheel": manifest.pip_wheel,
         "sbom": manifest.sbom,
-        "rehearse": {"smoke": list(manifest.smoke)},
+        "rehearse": _rehearse_to_dict(manifest),
     }  # type: Dict[str, Any]
     for key, value in manifest.extra.items():
         data.setdefault(key, value)
     return data
+
+
+def _rehearse_to_dict(manifest: Manifest) -> Dict[str, Any]:
+    rehearse: Dict[str, Any] = {"smoke": list(manifest.smoke)}
+    if manifest.skip_imports:  # only when set: bundles without them keep the bytes they always had
+        rehearse["skip_imports"] = list(manifest.skip_imports)
+    if manifest.rehearse_env:
+        rehearse["env"] = dict(manifest.rehearse_env)
+    return rehearse
+
+
+def env_name_problem(name: str) -> Optional[str]:
+    """Why ``name`` may not be set by ``rehearse.env`` (None: it may).
+
+    Variables that would change which Python code runs, where pip installs, or the rehearsal's own network guard
+    (``PYTHONPATH`` carries it) are refused.
+    """
+    if _ENV_NAME.match(name) is None:
+        return "{!r} is not an environment variable name".format(name)
+    upper = name.upper()
+    if upper.startswith(_ENV_DENIED_PREFIXES) or upper in _ENV_DENIED:
+        return "{} may not be set by the rehearsal's env (it would change which code runs or the isolation)".format(
+            name
+        )
+    return None
 
 
 def render_manifest(manifest: Manifest) -> bytes:
@@ -235,13 +273,15 @@ def _package_to_dict(package: PackageEntry) -> Dict[str, Any]:
 
 
 def _origin_to_dict(origin: Origin) -> Dict[str, Any]:
-    build = None
+    build: Optional[Dict[str, Any]] = None
     if origin.build is not None:
         build = {
             "input_filename": origin.build.input_filename,
             "input_sha256": origin.build.input_sha256,
             "backend": origin.build.backend,
         }
+        if origin.build.policy is not None:
+            build["policy"] = dict(origin.build.policy)
     return {
         "kind": origin.kind,
         "source": origin.source,
@@ -351,6 +391,14 @@ def _validate(data: Any) -> List[str]:
     rehearse = c.get(data, "rehearse", dict, "$", optional=True)
     if rehearse is not None:
         c.strings(rehearse, "smoke", "$.rehearse")
+        if "skip_imports" in rehearse:
+            c.strings(rehearse, "skip_imports", "$.rehearse")
+        for name, value in (c.get(rehearse, "env", dict, "$.rehearse", optional=True) or {}).items():
+            problem = env_name_problem(name)
+            if problem is not None:
+                c.problems.append("$.rehearse.env: {}".format(problem))
+            if not isinstance(value, str):
+                c.problems.append("$.rehearse.env.{}: expected a string".format(name))
     return c.problems
 
 
@@ -475,6 +523,7 @@ def _validate_origin(origin: Any, c: _Checker, where: str) -> None:
             "a sha256",
         )
         c.get(build, "backend", str, where + ".build")
+        c.get(build, "policy", dict, where + ".build", optional=True)
 
 
 def _build(data: Dict[str, Any]) -> Manifest:
@@ -513,6 +562,8 @@ def _build(data: Dict[str, Any]) -> Manifest:
         pip_wheel=data.get("pip_wheel"),
         sbom=data.get("sbom"),
         smoke=tuple((data.get("rehearse") or {}).get("smoke", ())),
+        skip_imports=tuple((data.get("rehearse") or {}).get("skip_imports", ())),
+        rehearse_env=dict((data.get("rehearse") or {}).get("env") or {}),
         extra={k: v for k, v in data.items() if k not in known},
     )
 
@@ -537,7 +588,7 @@ def _build_package(p: Dict[str, Any]) -> PackageEntry:
         build = None
         if o.get("build") is not None:
             b = o["build"]
-            build = BuildInfo(b["input_filename"], b["input_sha256"], b["backend"])
+            build = BuildInfo(b["input_filename"], b["input_sha256"], b["backend"], b.get("policy"))
         origin = Origin(o["kind"], o.get("source"), o["filename"], o["sha256"], o.get("url"), build)
         artifacts.append(Artifact(a["path"], tuple(a["targets"]), origin))
     return PackageEntry(p["name"], p["version"], tuple(p["groups"]), tuple(artifacts))

@@ -9,7 +9,9 @@ The order is the point. The tar is read once, front to back:
 3. every other member must be a regular file the manifest lists, at a safe path, seen once, with exactly the
    listed size (checked from the header, before its bytes are read, so a size bomb is refused unread) and sha256
    (hashed while it is copied into the staging directory);
-4. every listed file must have been seen.
+4. every listed file must have been seen;
+5. every hash in a target's requirement files must be a file the manifest assigns to that target
+   (:func:`netbundle.format.locks.assignment_problems`): an installer hands pip only that target's files.
 
 Links, devices, directories, FIFOs, absolute or ``..`` paths are refused by the reader itself, not by
 ``tarfile``'s extraction filters (which 3.9 hosts may lack): nothing is ever extracted by ``tarfile``.
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from .. import _atomic
 from ..errors import BundleFormatError, IntegrityError
 from . import layout, trust
+from . import locks as lock_format
 from . import manifest as manifest_format
 
 TYPE_CHECKING = False
@@ -113,7 +116,8 @@ def verify_bundle(
             head, signatures, first = _read_head(archive, name)
             signers = trust.verify_manifest(head, signatures, policy, backend)
             parsed = _parse(head, name)
-            _check_members(archive, first, parsed, name, staging)
+            lock_texts = _check_members(archive, first, parsed, name, staging)
+            lock_format.check_assignments(parsed, lock_texts, name)
     except BaseException:
         if staging is not None:
             _discard(staging, created)
@@ -227,11 +231,14 @@ def _check_members(
     parsed: Manifest,
     name: str,
     staging: Optional[pathlib.Path],
-) -> None:
-    """Check every member. A member that may not be read at all (unknown, unsafe, a link, a wrong size in its
-    header) stops the reading at once: nothing after it can be trusted to be framed right. Content mismatches
-    are collected, so that one report names every damaged file."""
+) -> Dict[str, str]:
+    """Check every member; return the text of each requirement file (kind ``lock``), read on the way.
+
+    A member that may not be read at all (unknown, unsafe, a link, a wrong size in its header) stops the
+    reading at once: nothing after it can be trusted to be framed right. Content mismatches are collected, so
+    that one report names every damaged file."""
     expected = {entry.path: entry for entry in parsed.files}
+    lock_texts: Dict[str, str] = {}
     seen: Set[str] = set()
     problems: List[Problem] = []
     buffer = memoryview(bytearray(_CHUNK))  # every member's bytes pass through this one buffer
@@ -241,12 +248,16 @@ def _check_members(
         if problem is not None:
             _fail(name, [*problems, problem])
         seen.add(member.name)
+        entry = expected[member.name]
+        kept: Optional[List[bytes]] = [] if entry.kind == "lock" else None
         try:
-            problem = _copy_member(archive, member, expected[member.name], staging, buffer)
+            problem = _copy_member(archive, member, entry, staging, buffer, kept)
         except (tarfile.TarError, EOFError, OSError) as exc:
             _fail(name, [*problems, (IntegrityError, "{!r}: truncated ({})".format(member.name, exc))])
         if problem is not None:
             problems.append(problem)
+        elif kept is not None:
+            lock_texts[member.name] = _lock_text(b"".join(kept), member.name)
         try:
             member = _next(archive, name)
         except BundleFormatError as exc:
@@ -255,6 +266,14 @@ def _check_members(
     problems.extend((IntegrityError, "{!r}: missing".format(path)) for path in missing)
     if problems:
         _fail(name, problems)
+    return lock_texts
+
+
+def _lock_text(data: bytes, member: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "# {} is not UTF-8\n".format(member)  # its pins then cannot match: reported as unassigned
 
 
 def _fail(name: str, problems: List[Problem]) -> NoReturn:
@@ -297,6 +316,7 @@ def _copy_member(
     entry: manifest_format.FileEntry,
     staging: Optional[pathlib.Path],
     buffer: memoryview,
+    kept: Optional[List[bytes]] = None,
 ) -> Optional[Problem]:
     raw: io.BufferedIOBase = archive.fileobj  # type: ignore[assignment] # the file tarfile.open() opened ("r:")
     raw.seek(member.offset_data)
@@ -304,7 +324,7 @@ def _copy_member(
     if staging is not None:
         target = staging.joinpath(*member.name.split("/"))
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    digest, size = _hash_copy(raw, member.size, target, buffer)
+    digest, size = _hash_copy(raw, member.size, target, buffer, kept)
     if size != entry.size:
         return IntegrityError, "{!r}: {} bytes, the manifest says {} (truncated)".format(
             member.name, size, entry.size
@@ -315,9 +335,14 @@ def _copy_member(
 
 
 def _hash_copy(
-    raw: io.BufferedIOBase, length: int, target: Optional[pathlib.Path], buffer: memoryview
+    raw: io.BufferedIOBase,
+    length: int,
+    target: Optional[pathlib.Path],
+    buffer: memoryview,
+    kept: Optional[List[bytes]] = None,
 ) -> Tuple[str, int]:
-    """Hash (and copy to ``target``) the next ``length`` bytes of ``raw``; returns the digest and the bytes read."""
+    """Hash (and copy to ``target``, and append to ``kept``) the next ``length`` bytes of ``raw``; returns the
+    digest and the bytes read."""
     digest = hashlib.sha256()
     size = 0
     out = None
@@ -334,6 +359,8 @@ def _hash_copy(
             size += count
             if out is not None:
                 out.write(chunk)
+            if kept is not None:
+                kept.append(bytes(chunk))
     finally:
         if out is not None:
             out.close()

@@ -15,6 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from netbundle.errors import InputError
+from netbundle.format.manifest import env_name_problem
 
 if TYPE_CHECKING:
     from netbundle.lock.model import SourcePriority
@@ -65,6 +66,10 @@ class NetbundleConfig:
     targets: tuple[Mapping[str, object], ...] = ()
     index_url: str | None = None
     smoke: tuple[str, ...] = ()
+    #: ``[tool.netbundle.rehearse] skip-imports``: fnmatch patterns of top-level modules the rehearsal does not import.
+    skip_imports: tuple[str, ...] = ()
+    #: ``[tool.netbundle.rehearse] env``: variables set for the rehearsal's import and smoke steps.
+    rehearse_env: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -271,7 +276,25 @@ def _netbundle(table: Mapping[str, object], where: str) -> NetbundleConfig:
         targets=tuple(t for t in targets if isinstance(t, Mapping)),
         index_url=str(index_url) if index_url is not None else None,
         smoke=tuple(str(s) for s in _list(rehearse.get("smoke"))),
+        skip_imports=tuple(str(s) for s in _list(rehearse.get("skip-imports"))),
+        rehearse_env=_rehearse_env(rehearse.get("env"), f"{where} [tool.netbundle.rehearse] env"),
     )
+
+
+def _rehearse_env(value: object, where: str) -> dict[str, str]:
+    """``env = {NAME = "value"}``: string values, and names the rehearsal may set (see
+    :func:`netbundle.format.manifest.env_name_problem`)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise InputError(
+            f'{where}: must be a table of strings, e.g. env = {{DJANGO_SETTINGS_MODULE = "site.settings"}}'
+        )
+    for name in value:
+        problem = env_name_problem(str(name))
+        if problem is not None:
+            raise InputError(f"{where}: {problem}")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _list(value: object) -> Sequence[object]:

@@ -70,11 +70,25 @@ def run_diff(args: argparse.Namespace) -> int:
 
 def run_install(args: argparse.Namespace) -> int:
     from .install import install, render_install
+    from .progress import terminal_progress
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    result = install(args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade)
+    progress = None if args.json else terminal_progress()
+    try:
+        result = install(
+            args.bundle,
+            prefix,
+            policy,
+            tuple(args.group),
+            args.target,
+            args.allow_downgrade,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     return render(result, args, render_install(result))
 
 
@@ -113,6 +127,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_rehearse(args: argparse.Namespace) -> int:
+    from .progress import terminal_progress
     from .rehearse import RehearsalRequest, rehearse
     from .trusted import resolve_policy
 
@@ -127,7 +142,12 @@ def run_rehearse(args: argparse.Namespace) -> int:
         keep=args.keep,
         trust_files=tuple(args.trust),
     )
-    result = rehearse(request)
+    progress = None if args.json else terminal_progress()
+    try:
+        result = rehearse(request, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     code = render(result, args)
     if result.failure():
         echo("netbundle: error: {}".format(result.failure()), sys.stderr)

@@ -98,17 +98,31 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
             "{} is not a netbundle prefix (no {})".format(path, MARKER),
             hint="give the --prefix a bundle was installed into",
         )
-    if path.exists() and (not path.is_dir() or any(path.iterdir())):
-        raise PrefixError(
-            "{} exists and is not a netbundle prefix".format(path),
-            hint="choose a new or empty directory as --prefix",
-        )
+    check_new_prefix(path)
     try:
         (path / GENERATIONS).mkdir(parents=True, exist_ok=True)
         write_atomic(marker, MARKER_TEXT.encode("ascii"))
     except OSError as exc:
         raise PrefixError("cannot create prefix {}: {}".format(path, exc.strerror)) from None
     return path
+
+
+def is_prefix(prefix: Union[str, os.PathLike[str]]) -> bool:
+    """True when ``prefix`` is a netbundle prefix already (its marker file exists)."""
+    return (pathlib.Path(prefix) / MARKER).is_file()
+
+
+def check_new_prefix(path: pathlib.Path) -> None:
+    """A new prefix may be made at ``path``: it is missing or an empty directory.
+
+    :raises PrefixError: it is a file or a non-empty directory (netbundle never takes over a directory it did
+        not make).
+    """
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise PrefixError(
+            "{} exists and is not a netbundle prefix".format(path),
+            hint="choose a new or empty directory as --prefix",
+        )
 
 
 @contextlib.contextmanager

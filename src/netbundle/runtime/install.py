@@ -18,14 +18,17 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
+from typing import cast
 
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..format.locks import parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
 from . import generations as gens
+from .findlinks import target_find_links
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["InstallResult", "install", "list_generations", "render_install", "rollback"]
 
+#: The steps ``progress`` reports: verify, choose, venv, pip install, pip check, switch.
+STEPS = 6
 INSTALLED = "installed"
 UNCHANGED = "unchanged"
 LOGS = "logs"
@@ -124,12 +129,21 @@ def install(
     :raises PrefixError: the prefix is unusable or locked by another run.
     """
     say = progress or (lambda message: None)
-    root = gens.open_prefix(prefix, create=True)
+    path = pathlib.Path(prefix).absolute()
+    step = "verifying {} (1/{})".format(bundle_path, STEPS)
+    if not gens.is_prefix(path):
+        # a new prefix: nothing of it (.lock, marker, generations/) is made before the bundle verified, so a
+        # refused bundle leaves no trace; the staged verification below checks it again under the lock
+        gens.check_new_prefix(path)
+        say(step)
+        verify_bundle(bundle_path, policy)
+        step = "staging the verified bundle in the new prefix (1/{})".format(STEPS)
+    root = gens.open_prefix(path, create=True)
     with gens.prefix_lock(root), _sigterm_raises():
         cleaned = tuple(gens.clean_leftovers(root))
         staging = pathlib.Path(tempfile.mkdtemp(prefix=gens.STAGING_PREFIX, dir=str(root)))
         try:
-            say("verifying {}".format(bundle_path))
+            say(step)
             bundle = verify_bundle(bundle_path, policy, staging)
             return _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
         except (KeyboardInterrupt, _Terminated):
@@ -200,6 +214,7 @@ def _install_verified(
     cleaned: Tuple[str, ...],
 ) -> InstallResult:
     manifest = bundle.manifest
+    say("choosing the target for this host (2/{})".format(STEPS))
     target = choose_target(manifest, HostInfo.current(), wanted)
     chosen = select_groups(manifest, target, groups)
     active = gens.current_generation(root)
@@ -214,7 +229,8 @@ def _install_verified(
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
         with log_path.open("w") as log:
-            receipt = _build_generation(bundle, target, chosen, directory, log, log_path)
+            receipt = _build_generation(bundle, target, chosen, directory, log, log_path, say)
+        say("switching current to {} (6/{})".format(directory.name, STEPS))
         gens.switch_current(root, directory.name)
     except BaseException as exc:
         if gens.current_name(root) != directory.name:  # a failure after the switch itself keeps the new one
@@ -235,21 +251,15 @@ def _build_generation(
     directory: pathlib.Path,
     log: IO[str],
     log_path: pathlib.Path,
+    say: Callable[[str], None],
 ) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
+    say("creating the venv (3/{})".format(STEPS))
     venv = create_venv(directory, pip_wheel, python=sys.executable)
     env = scrubbed_env(os.environ)
-    requirements = [str(bundle.member_path(target.locks[group])) for group in groups]
-    links = [str(bundle.root / d) for d in ("wheels", "dist") if bundle.root and (bundle.root / d).is_dir()]
-    done = run(pip_install_argv(str(venv.python), links, requirements), env, log)
-    if not done.ok:
-        raise InstallError(
-            "pip install of bundle {} (target {}) failed: {}".format(
-                manifest.bundle_id, target.name, _last_error(done.output)
-            ),
-            hint="pip's output is in {}".format(log_path),
-        )
+    _pip_install(bundle, target, groups, str(venv.python), env, log, log_path, say)
+    say("pip check (5/{})".format(STEPS))
     checked = run(pip_check_argv(str(venv.python)), env, log)
     if not checked.ok:
         raise InstallError(
@@ -262,6 +272,55 @@ def _build_generation(
     receipt = _receipt(bundle, target.name, groups, directory, site)
     write_receipt(directory, receipt)
     return receipt
+
+
+def _pip_install(
+    bundle: VerifiedBundle,
+    target: TargetEntry,
+    groups: Tuple[str, ...],
+    python: str,
+    env: Dict[str, str],
+    log: IO[str],
+    log_path: pathlib.Path,
+    say: Callable[[str], None],
+) -> None:
+    """``pip install`` the groups' locks from the target's own files; ``say`` counts the distributions."""
+    lock_paths = [bundle.member_path(target.locks[group]) for group in groups]
+    total = len(
+        {
+            (pin.name, pin.version)
+            for path in lock_paths
+            for pin in parse_group_lock(path.read_text(encoding="utf-8"))
+        }
+    )
+    say("pip install of {} distributions (4/{})".format(total, STEPS))
+    links = [str(target_find_links(bundle, target.name))]
+    argv = pip_install_argv(python, links, [str(p) for p in lock_paths])
+    done = run(argv, env, cast("IO[str]", _CountingLog(log, total, say)))  # write/flush is all run() uses
+    if not done.ok:
+        raise InstallError(
+            "pip install of bundle {} (target {}) failed: {}".format(
+                bundle.manifest.bundle_id, target.name, _last_error(done.output)
+            ),
+            hint="pip's output is in {}".format(log_path),
+        )
+
+
+class _CountingLog:
+    """The install log, telling ``say`` each distribution pip processes (pip writes one ``Processing`` line per
+    distribution file it installs from the find-links directory)."""
+
+    def __init__(self, log: IO[str], total: int, say: Callable[[str], None]) -> None:
+        self.log, self.total, self.say, self.seen = log, total, say, 0
+
+    def write(self, text: str) -> int:
+        if text.startswith("Processing "):
+            self.seen += 1
+            self.say("  {}/{} distributions".format(self.seen, self.total))
+        return self.log.write(text)
+
+    def flush(self) -> None:
+        self.log.flush()
 
 
 def _receipt(

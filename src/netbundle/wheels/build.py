@@ -3,8 +3,9 @@
 Each build runs in an isolated environment (PEP 517, ``build.env.DefaultIsolatedEnv``) with ``SOURCE_DATE_EPOCH``
 set, from an sdist unpacked without trusting its member paths, or a git checkout at the locked commit, or the
 path dependency's directory. Built wheels are cached by the input's sha256 so an unchanged lock builds nothing.
-A pure-Python wheel serves every target; a platform wheel only targets whose tags accept it: anything else is a
-:class:`BuildError` naming the package, the target and the remedy.
+A pure-Python wheel serves every target; a platform wheel only targets whose tags accept it *and* whose glibc
+level and architecture cover what its ELF files really need (:mod:`netbundle.wheels.compat`): anything else is a
+:class:`BuildError` naming the package, the target, the glibc the wheel needs and the remedy.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Literal
 
@@ -38,6 +39,7 @@ from netbundle.format.tar import file_sha256
 from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 from netbundle.targets.choice import Choice
+from netbundle.wheels.compat import WheelPolicy, refusal, target_glibc, wheel_policy
 
 if TYPE_CHECKING:
     import build.env
@@ -67,10 +69,18 @@ class BuiltWheel:
     input_filename: str
     input_sha256: str
     backend: str
+    #: What its ELF files need (None for a pure wheel; read from the file when not given).
+    policy: WheelPolicy | None = None
 
     @property
     def is_pure(self) -> bool:
         return all(t.platform == "any" for t in parse_wheel_filename(self.path.name)[3])
+
+    def compatibility(self) -> WheelPolicy | None:
+        """The policy of a platform wheel (read from the wheel when it was not given); None for a pure one."""
+        if self.is_pure:
+            return None
+        return self.policy if self.policy is not None else wheel_policy(self.path)
 
 
 def find_built(choice: Choice, *, project_root: Path, cache_root: Path) -> BuiltWheel | None:
@@ -113,12 +123,14 @@ def build_wheel(
         return found
     with _source_tree(choice, input_path, project_root) as (tree, input_name):
         wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
-        built = BuiltWheel(
-            path=wheel,
-            sha256=file_sha256(wheel),
-            input_filename=input_name,
-            input_sha256=input_sha,
-            backend=_backend(tree),
+        built = _with_policy(
+            BuiltWheel(
+                path=wheel,
+                sha256=file_sha256(wheel),
+                input_filename=input_name,
+                input_sha256=input_sha,
+                backend=_backend(tree),
+            )
         )
     provenance = {"wheel": wheel.name, "input": input_name, "backend": built.backend}
     _write_atomic(cached / _PROVENANCE, json.dumps(provenance, sort_keys=True).encode())
@@ -131,15 +143,22 @@ def _read_built(cached: Path, input_sha: str) -> BuiltWheel | None:
         wheel = cached / provenance["wheel"]
         if not wheel.is_file():
             return None
-        return BuiltWheel(
-            path=wheel,
-            sha256=file_sha256(wheel),
-            input_filename=str(provenance["input"]),
-            input_sha256=input_sha,
-            backend=str(provenance["backend"]),
+        return _with_policy(
+            BuiltWheel(
+                path=wheel,
+                sha256=file_sha256(wheel),
+                input_filename=str(provenance["input"]),
+                input_sha256=input_sha,
+                backend=str(provenance["backend"]),
+            )
         )
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
         return None  # not built yet, or an entry of an older netbundle: build (again)
+
+
+def _with_policy(built: BuiltWheel) -> BuiltWheel:
+    """``built`` with the policy of its ELF files (read once, here, for every wheel this host built)."""
+    return built if built.is_pure else replace(built, policy=wheel_policy(built.path))
 
 
 def project_cache_key(root: Path, epoch: int) -> str:
@@ -237,7 +256,11 @@ def normalize_sdist(path: Path, epoch: int) -> None:
 
 
 def check_fits(built: BuiltWheel, target: Target, package: str) -> None:
-    """A platform wheel built here must be installable on the target, else say what to do."""
+    """A platform wheel built here must be installable on the target, by its tags and by what its ELF files
+    need (:func:`netbundle.wheels.compat.refusal`), else say what to do.
+
+    :raises BuildError: (exit 7) naming the package, the target, why (e.g. the glibc the wheel needs) and the remedy.
+    """
     if built.is_pure:
         return
     wanted = {str(t) for t in target.tags()}
@@ -247,6 +270,28 @@ def check_fits(built: BuiltWheel, target: Target, package: str) -> None:
             f" ({target.label})",
             hint="build on a runner of that platform and `netbundle merge` the parts, or pin a version with wheels",
         )
+    policy = built.compatibility()
+    reason = refusal(policy, target) if policy is not None else None
+    if reason is not None:
+        raise BuildError(
+            f"{package}: the wheel built on this host ({built.path.name}) cannot run on target {target.name}"
+            f" ({target.label}): {reason}",
+            hint=_misfit_hint(package.split()[0], target),
+        )
+
+
+def _misfit_hint(name: str, target: Target) -> str:
+    promised = target_glibc(target.primary_platform)
+    runner = (
+        f"a runner whose glibc is no newer than {promised[0][0]}.{promised[0][1]} (e.g. a manylinux_"
+        f"{promised[0][0]}_{promised[0][1]} {promised[1]} container)"
+        if promised
+        else f"a {target.primary_platform} runner"
+    )
+    return (
+        f"build {name} on {runner} and `netbundle merge` the bundles, or pin a version of {name} that publishes"
+        f" a wheel for {target.primary_platform}"
+    )
 
 
 @contextmanager

@@ -31,6 +31,17 @@ def test_install_then_groups_then_rollback(tmp_path: Path, bundle: MakeBundle, p
     first = install(path, prefix, policy, progress=steps.append)
     assert first.status == "installed" and first.generation.number == 1 and first.previous is None
     assert steps[0].startswith("verifying ")
+    # issue 12: every step and a count of the distributions pip installs
+    assert [s[-5:] for s in steps if s.endswith("/6)")] == [
+        "(1/6)",
+        "(1/6)",
+        "(2/6)",
+        "(3/6)",
+        "(4/6)",
+        "(5/6)",
+        "(6/6)",
+    ]
+    assert "pip install of 1 distributions (4/6)" in steps and "  1/1 distributions" in steps
     assert run_in_prefix(prefix, "import alpha, sys; print(alpha.__version__, sys.prefix)") == f"1.0 {prefix}"
     pip_version = pip_wheel().name.split("-")[1]
     receipt = json.loads((prefix / "current" / "receipt.json").read_text())
@@ -128,15 +139,25 @@ def test_usage_errors_change_nothing(
     assert prefix_entries(prefix) == before
 
 
-def test_an_untrusted_bundle_writes_nothing_but_the_prefix_skeleton(
-    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
-) -> None:
+def test_an_untrusted_bundle_writes_nothing(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+    """Issue 12: a refused bundle leaves no prefix skeleton behind (it is made only after verification), and an
+    existing prefix exactly as it was."""
     from tests.support.bundles import make_keypair
 
     stranger = make_keypair(tmp_path, "stranger")
+    untrusted = bundle("untrusted", keys=(stranger,))
     with pytest.raises(UntrustedSignerError):
-        install(bundle(keys=(stranger,)), tmp_path / "p", policy)
-    assert prefix_entries(tmp_path / "p") == [".lock", ".netbundle-prefix", "generations"]
+        install(untrusted, tmp_path / "p", policy)
+    assert not (tmp_path / "p").exists()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UntrustedSignerError):
+        install(untrusted, tmp_path / "empty", policy)
+    assert list((tmp_path / "empty").iterdir()) == []
+    install(bundle(), tmp_path / "p", policy)
+    before = prefix_entries(tmp_path / "p")
+    with pytest.raises(UntrustedSignerError):
+        install(untrusted, tmp_path / "p", policy)
+    assert prefix_entries(tmp_path / "p") == before
 
 
 def test_another_project_is_refused(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from ...errors import InputError, RehearsalError
 from ...format.manifest import format_timestamp
 from ..pip import isolated_env
-from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
+from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER, SKIP_VARIABLE
 from .report import Rehearsal, Step, render_markdown, write_reports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 NETNS = "netns"
 GUARD = "guard"
@@ -95,11 +95,16 @@ def install_argv(request: RehearsalRequest, prefix: str, python: str) -> List[st
 
 
 def step_env(
-    environ: Mapping[str, str], isolation: Isolation, pythonpath: Sequence[str] = (), venv_bin: str = ""
+    environ: Mapping[str, str],
+    isolation: Isolation,
+    pythonpath: Sequence[str] = (),
+    venv_bin: str = "",
+    extra: Optional[Mapping[str, str]] = None,
 ) -> Dict[str, str]:
-    """The environment of a step: no pip configuration, the guard first on PYTHONPATH in guard mode, the venv's
-    bin first on PATH for smoke commands."""
-    env = isolated_env(environ)
+    """The environment of a step: no pip configuration, the bundle's ``rehearse.env`` (``extra``; the manifest
+    refuses names that could override what follows, and the scrubber drops them anyway), the guard first on
+    PYTHONPATH in guard mode, the venv's bin first on PATH for smoke commands."""
+    env = isolated_env({**environ, **(extra or {})})
     path = ([isolation.guard_dir] if isolation.guard_dir else []) + list(pythonpath)
     if path:
         env["PYTHONPATH"] = os.pathsep.join(path)
@@ -123,15 +128,24 @@ def summarize_imports(results: Sequence[Sequence[str]]) -> Tuple[bool, str]:
     """(passed, detail) of the import probe's ``[distribution, module, status, error]`` rows.
 
     ``optional``: a plugin module (an entry point for another tool) that needs that tool, which is not installed
-    (hypothesis's pytest plugin without pytest). Listed, not a failure. Any other import error fails.
+    (hypothesis's pytest plugin without pytest). ``skipped``: matched ``skip-imports``, or belongs only to an
+    extra that is not installed (black's ``blackd``). Both are listed, not failures. Any other import error fails.
     """
     failed = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "error"]
     optional = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "optional"]
+    skipped = ["{} ({}): {}".format(m, d, e) for d, m, status, e in results if status == "skipped"]
     imported = sum(1 for row in results if row[2] == "ok")
     detail = "; ".join(failed) if failed else "{} modules imported".format(imported)
     if optional:
         detail += "; plugins for tools not installed: " + "; ".join(optional)
+    if skipped:
+        detail += "; skipped: " + "; ".join(skipped)
     return not failed, detail
+
+
+def skipped_imports(results: Sequence[Sequence[str]]) -> Tuple[Tuple[str, str], ...]:
+    """``(what, why)`` of every module and console script the probe skipped (for the report)."""
+    return tuple(("{} ({})".format(m, d), e) for d, m, status, e in results if status == "skipped")
 
 
 # --- I/O ----------------------------------------------------------------------------------------------------------
@@ -217,8 +231,10 @@ def _shown(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(a) for a in shown)
 
 
-def rehearse(request: RehearsalRequest) -> Rehearsal:
+def rehearse(request: RehearsalRequest, progress: Optional[Callable[[str], None]] = None) -> Rehearsal:
     """Run the rehearsal and write its report; the result says whether every step passed.
+
+    ``progress`` is told each step as it starts (``pip check (2/4)``).
 
     :raises BundleFormatError: the bundle cannot be read at all. :raises RehearsalError: netns demanded but
         unavailable. :raises InputError: the report directory cannot be written (checked before any step). Step failures do not raise: they are in the result (``exit_code`` 23) and the report.
@@ -231,7 +247,9 @@ def rehearse(request: RehearsalRequest) -> Rehearsal:
     scratch = tempfile.mkdtemp(prefix="netbundle-rehearse-")
     try:
         isolation = choose_isolation(request.isolation, scratch)
-        steps, receipt = _run_steps(request, unverified, isolation, scratch)
+        say = progress if progress is not None else _quiet
+        say("isolation: {}".format(isolation.detail))
+        steps, receipt = _run_steps(request, unverified, isolation, scratch, say)
     finally:
         if not request.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -256,11 +274,18 @@ def check_report_dir(directory: str) -> None:
         )
 
 
+def _quiet(message: str) -> None:
+    """The progress callback of a quiet run."""
+
+
 def _run_steps(
-    request: RehearsalRequest, unverified: Any, isolation: Isolation, scratch: str
+    request: RehearsalRequest, unverified: Any, isolation: Isolation, scratch: str, say: Callable[[str], None]
 ) -> Tuple[List[Step], Optional[Any]]:
     from .. import generations as gens
 
+    smoke = smoke_commands(unverified.manifest.smoke, request.smoke)
+    total = 3 + len(smoke)
+    say("install into the scratch prefix (1/{})".format(total))
     prefix = str(pathlib.Path(scratch) / "prefix")
     argv = install_argv(request, prefix, sys.executable)
     step, _ = run_step("install", argv, step_env(os.environ, isolation, [runtime_path()]), isolation, scratch)
@@ -269,15 +294,25 @@ def _run_steps(
         return [step], None
     receipt = current.receipt
     python = str(current.path / "bin" / "python")
-    venv_env = step_env(os.environ, isolation, venv_bin=str(current.path / "bin"))
+    # the bundle's rehearsal settings count only when the installed bundle is the one read here
+    same = unverified.manifest_sha256 == receipt.manifest_sha256
+    manifest = unverified.manifest
+    venv_env = step_env(
+        os.environ, isolation, venv_bin=str(current.path / "bin"), extra=manifest.rehearse_env if same else {}
+    )
+    import_env = dict(venv_env, **{SKIP_VARIABLE: json.dumps(list(manifest.skip_imports if same else ()))})
     steps = [step]
+    say("pip check (2/{})".format(total))
     check, _ = run_step(
         "pip check", [python, "-m", "pip", "check", "--no-input"], venv_env, isolation, scratch
     )
     steps.append(check)
-    steps.append(_import_step(python, current, receipt, venv_env, isolation, scratch))
-    smoke = unverified.manifest.smoke if unverified.manifest_sha256 == receipt.manifest_sha256 else ()
-    for command in smoke_commands(smoke, request.smoke):
+    say("import every top-level module (3/{})".format(total))
+    steps.append(_import_step(python, current, receipt, import_env, isolation, scratch))
+    if not same:  # not the bundle that was read: only --smoke
+        smoke = smoke_commands((), request.smoke)
+    for number, command in enumerate(smoke, start=4):
+        say("smoke: {} ({}/{})".format(command, number, total))
         try:
             argv = shlex.split(command)
         except ValueError as exc:
@@ -299,7 +334,15 @@ def _import_step(
         return step
     results = json.loads(lines[-1][len(IMPORTS_MARKER) :])
     passed, detail = summarize_imports(results)
-    return Step(step.name, step.command, step.ok and passed, step.seconds, step.exit_code, detail)
+    return Step(
+        step.name,
+        step.command,
+        step.ok and passed,
+        step.seconds,
+        step.exit_code,
+        detail,
+        skipped_imports(results),
+    )
 
 
 def _result(

@@ -2,7 +2,9 @@
 
 - :data:`GUARD_SOURCE`: the ``sitecustomize.py`` of ``guard`` isolation (:mod:`.probe_guard`);
 - :data:`IMPORT_PROBE`: the import probe run by the venv's Python (:mod:`.probe_imports`), which prints
-  :data:`IMPORTS_MARKER` then JSON rows ``[distribution, module, status, error]``.
+  :data:`IMPORTS_MARKER` then JSON rows ``[distribution, module, status, error]``; modules matching the patterns
+  in ``$``:data:`SKIP_VARIABLE` are not imported, and entry points gated by an extra that is not installed are
+  skipped (see that module).
 
 ``pkgutil.get_data`` reads them through the package's loader, so this works from a directory and from inside the
 zipapp alike. They run in the venv's Python or as its ``sitecustomize``, never in the installer's own process.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import pkgutil
 
 from .probe_imports import MARKER as IMPORTS_MARKER
+from .probe_imports import SKIP_VARIABLE
 
 
 def _source(module_file: str) -> str:
@@ -25,4 +28,4 @@ def _source(module_file: str) -> str:
 GUARD_SOURCE = _source("probe_guard.py")
 IMPORT_PROBE = _source("probe_imports.py")
 
-__all__ = ["GUARD_SOURCE", "IMPORTS_MARKER", "IMPORT_PROBE"]
+__all__ = ["GUARD_SOURCE", "IMPORTS_MARKER", "IMPORT_PROBE", "SKIP_VARIABLE"]

@@ -33,6 +33,8 @@ class Step:
     seconds: float
     exit_code: int
     detail: str = ""
+    #: ``(what, why)`` of what the step deliberately did not do (modules and console scripts of the import step).
+    skipped: Tuple[Tuple[str, str], ...] = ()
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -42,6 +44,7 @@ class Step:
             "seconds": self.seconds,
             "exit_code": self.exit_code,
             "detail": self.detail,
+            "skipped": [{"what": what, "why": why} for what, why in self.skipped],
         }
 
 
@@ -111,6 +114,7 @@ class Rehearsal:
             lines.append("  {:<4} {:>8.2f}s  {}".format("ok" if step.ok else "FAIL", step.seconds, step.name))
             if step.detail and not step.ok:
                 lines.extend("         " + line for line in step.detail.splitlines()[-5:])
+            lines.extend("         skipped {}: {}".format(what, why) for what, why in step.skipped)
         lines.append("report: {}".format(pathlib.Path(self.report_dir) / JSON_NAME))
         return "\n".join(lines)
 
@@ -147,6 +151,12 @@ def render_markdown(result: Rehearsal) -> str:
                 number, _cell(step.name), "ok" if step.ok else "**FAILED**", step.seconds, _cell(step.command)
             )
         )
+    skipped = [(step.name, what, why) for step in result.steps for what, why in step.skipped]
+    if skipped:
+        out += ["", "## Skipped", "", "| step | what | why |", "|---|---|---|"]
+        out += [
+            "| {} | {} | {} |".format(_cell(name), _cell(what), _cell(why)) for name, what, why in skipped
+        ]
     for step in result.steps:
         if step.detail and not step.ok:
             out += ["", "### {} (exit {})".format(step.name, step.exit_code), "", "```", step.detail, "```"]
