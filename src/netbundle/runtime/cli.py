@@ -191,6 +191,11 @@ def _install_options(p: argparse.ArgumentParser) -> None:
     _target(p)
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="make a new generation even when the same bundle, target and groups are current",
+    )
     _json(p)
 
 

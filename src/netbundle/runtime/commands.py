@@ -74,7 +74,9 @@ def run_install(args: argparse.Namespace) -> int:
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    result = install(args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade)
+    result = install(
+        args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade, args.force
+    )
     return render(result, args, render_install(result))
 
 

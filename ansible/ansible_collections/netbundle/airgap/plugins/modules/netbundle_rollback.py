@@ -1,0 +1,139 @@
+#!/usr/bin/python
+# Copyright: netbundle contributors
+# Apache License 2.0 (see LICENSE in the collection)
+"""Ansible module: make an earlier generation of a netbundle prefix current."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: netbundle_rollback
+short_description: Make an earlier generation of a netbundle prefix current
+version_added: "0.1.0"
+description:
+  - Runs C(netbundle.pyz rollback --prefix). The C(current) link is switched atomically to generation O(to),
+    or, without O(to), to the newest generation older than the current one.
+  - With O(to), the module is idempotent. When that generation is current already, nothing changes.
+    Without O(to), every run goes back one more generation.
+extends_documentation_fragment:
+  - netbundle.airgap.pyz
+options:
+  prefix:
+    description: The install prefix.
+    type: path
+    required: true
+  to:
+    description: The generation number to make current. Default is the one before the current one.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    details: Reads the generations and reports which one would become current.
+  diff_mode:
+    support: full
+    details: The distributions of the current generation against those of the one made current.
+author:
+  - netbundle contributors
+"""
+
+EXAMPLES = r"""
+- name: Back to the previous generation
+  netbundle.airgap.netbundle_rollback:
+    pyz: /var/tmp/netbundle/netbundle.pyz
+    prefix: /opt/netbundle/netops-sample
+
+- name: Back to generation 3 (idempotent)
+  netbundle.airgap.netbundle_rollback:
+    pyz: /var/tmp/netbundle/netbundle.pyz
+    prefix: /opt/netbundle/netops-sample
+    to: 3
+"""
+
+RETURN = r"""
+from_generation:
+  description: The generation that was current.
+  returned: success
+  type: int
+  sample: 4
+to_generation:
+  description: The generation that is current now (in check mode, would be).
+  returned: success
+  type: int
+  sample: 3
+receipt:
+  description: The receipt of the generation that is (or would be) current.
+  returned: success
+  type: dict
+ansible_facts:
+  description: Facts set by the module.
+  returned: success
+  type: complex
+  contains:
+    netbundle_receipt:
+      description: The same as RV(receipt).
+      type: dict
+      returned: success
+rc:
+  description: The installer's exit code (24 when there is nothing to roll back to).
+  returned: failure
+  type: int
+  sample: 24
+error:
+  description: The installer's error object (class, exit_code, message, hint).
+  returned: failure, when the installer printed one
+  type: dict
+"""
+
+import sys
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
+    NetbundleRunError,
+    current_of,
+    package_diff,
+    rollback_choice,
+    run_pyz,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            pyz=dict(type="path", required=True),
+            python=dict(type="path"),
+            prefix=dict(type="path", required=True),
+            to=dict(type="int"),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        module.exit_json(**rollback(module, module.params))
+    except NetbundleRunError as exc:
+        module.fail_json(**exc.result)
+
+
+def rollback(module, params):
+    python = params["python"] or sys.executable
+    pyz, prefix, to = params["pyz"], params["prefix"], params["to"]
+    _, listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
+    current, chosen = current_of(listing), rollback_choice(listing, to)
+    if current is None or chosen is None:
+        numbers = ", ".join(str(g["number"]) for g in listing.get("generations", [])) or "none"
+        what = "no generation {}".format(to) if to is not None else "nothing older to roll back to"
+        raise NetbundleRunError({"msg": "prefix {}: {} (generations: {})".format(prefix, what, numbers), "rc": 24})
+    result = dict(from_generation=current["number"], to_generation=chosen["number"], receipt=chosen["receipt"])
+    result["changed"] = chosen["number"] != current["number"]
+    if result["changed"] and not module.check_mode:
+        argv = ["--prefix", prefix, "--to", str(chosen["number"])]
+        _, done = run_pyz(module, python, pyz, "rollback", argv)
+        result.update(to_generation=done["to"]["number"], receipt=done["to"]["receipt"])
+    if module._diff and result["changed"]:
+        result["diff"] = package_diff(
+            current["receipt"].get("distributions"), chosen["receipt"].get("distributions"),
+            "generation {}".format(current["number"]), "generation {}".format(chosen["number"]))
+    result["ansible_facts"] = {"netbundle_receipt": result["receipt"]}
+    return result
+
+
+if __name__ == "__main__":
+    main()
