@@ -195,13 +195,17 @@ def current_of(listing):
     return None
 
 
-def rollback_choice(listing, to=None):
-    """The generation ``rollback`` would make current (``to``, else the newest one older than current), or None
-    when there is nothing to roll back to. Mirrors ``netbundle.runtime.generations.rollback``."""
+def rollback_choice(listing, to=None, to_bundle=None):
+    """The generation to make current, or None when there is none: generation ``to``; else the newest kept
+    generation of bundle id ``to_bundle``; else (like ``netbundle.runtime.generations.rollback``) the newest one
+    older than current."""
     generations = listing.get("generations", [])
     current = current_of(listing)
     if to is not None:
         return next((g for g in generations if g["number"] == to), None)
+    if to_bundle is not None:
+        same = [g for g in generations if g.get("receipt", {}).get("bundle_id") == to_bundle]
+        return same[-1] if same else None
     if current is None:
         return None
     older = [g for g in generations if g["number"] < current["number"]]

@@ -12,9 +12,12 @@ short_description: Make an earlier generation of a netbundle prefix current
 version_added: "0.1.0"
 description:
   - Runs C(netbundle.pyz rollback --prefix). The C(current) link is switched atomically to generation O(to),
-    or, without O(to), to the newest generation older than the current one.
-  - With O(to), the module is idempotent. When that generation is current already, nothing changes.
-    Without O(to), every run goes back one more generation.
+    or to the newest kept generation of bundle O(to_bundle), or, without either, to the newest generation
+    older than the current one.
+  - With O(to) or O(to_bundle), the module is idempotent. When that generation is current already, nothing
+    changes. Without them, every run goes back one more generation.
+  - Generation numbers differ from host to host (a failed and rolled-back install keeps its generation), so a
+    fleet is best rolled back with O(to_bundle).
 extends_documentation_fragment:
   - netbundle.airgap.pyz
 options:
@@ -25,6 +28,10 @@ options:
   to:
     description: The generation number to make current. Default is the one before the current one.
     type: int
+  to_bundle:
+    description: The bundle id (as in the receipt, for example C(netops-sample-0.3.0-d2ab43fc869c)) whose newest
+      kept generation to make current.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -41,6 +48,12 @@ EXAMPLES = r"""
   netbundle.airgap.netbundle_rollback:
     pyz: /var/tmp/netbundle/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
+
+- name: Every host back to the bundle of the last release (idempotent)
+  netbundle.airgap.netbundle_rollback:
+    pyz: /var/tmp/netbundle/netbundle.pyz
+    prefix: /opt/netbundle/netops-sample
+    to_bundle: netops-sample-0.3.0-d2ab43fc869c
 
 - name: Back to generation 3 (idempotent)
   netbundle.airgap.netbundle_rollback:
@@ -103,7 +116,9 @@ def main():
             python=dict(type="path"),
             prefix=dict(type="path", required=True),
             to=dict(type="int"),
+            to_bundle=dict(type="str"),
         ),
+        mutually_exclusive=[("to", "to_bundle")],
         supports_check_mode=True,
     )
     try:
@@ -114,12 +129,16 @@ def main():
 
 def rollback(module, params):
     python = params["python"] or sys.executable
-    pyz, prefix, to = params["pyz"], params["prefix"], params["to"]
+    pyz, prefix, to, to_bundle = params["pyz"], params["prefix"], params["to"], params["to_bundle"]
     _, listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
-    current, chosen = current_of(listing), rollback_choice(listing, to)
+    current, chosen = current_of(listing), rollback_choice(listing, to, to_bundle)
     if current is None or chosen is None:
         numbers = ", ".join(str(g["number"]) for g in listing.get("generations", [])) or "none"
-        what = "no generation {}".format(to) if to is not None else "nothing older to roll back to"
+        what = "nothing older to roll back to"
+        if to is not None:
+            what = "no generation {}".format(to)
+        elif to_bundle is not None:
+            what = "no kept generation of bundle {}".format(to_bundle)
         raise NetbundleRunError({"msg": "prefix {}: {} (generations: {})".format(prefix, what, numbers), "rc": 24})
     result = dict(from_generation=current["number"], to_generation=chosen["number"], receipt=chosen["receipt"])
     result["changed"] = chosen["number"] != current["number"]
