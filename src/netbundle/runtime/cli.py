@@ -196,6 +196,12 @@ def _install_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="make a new generation even when the same bundle, target and groups are current",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="verify, choose the target and show the plan (status, distributions); no venv, the prefix is "
+        "not touched",
+    )
     _json(p)
 
 

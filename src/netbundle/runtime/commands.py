@@ -74,9 +74,12 @@ def run_install(args: argparse.Namespace) -> int:
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    result = install(
-        args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade, args.force
-    )
+    options = (tuple(args.group), args.target, args.allow_downgrade, args.force)
+    if args.dry_run:
+        from .plan import plan_install
+
+        return render(plan_install(args.bundle, prefix, policy, *options), args)
+    result = install(args.bundle, prefix, policy, *options)
     return render(result, args, render_install(result))
 
 
