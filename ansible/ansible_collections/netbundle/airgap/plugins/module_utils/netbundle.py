@@ -117,8 +117,13 @@ def _parse_json(stdout):
         return None
 
 
-def run_pyz(module, python, pyz, command, args, ok_codes=(0,)):
-    """Run one netbundle.pyz command on the host with ``module.run_command``; return ``(rc, result)``."""
+def run_pyz(module, python, pyz, command, args):
+    """Run one netbundle.pyz command on the host with ``module.run_command``; return its JSON result."""
+    return run_pyz_rc(module, python, pyz, command, args)[1]
+
+
+def run_pyz_rc(module, python, pyz, command, args, ok_codes=(0,)):
+    """Like :func:`run_pyz` with more exit codes that carry a result (``ok_codes``); return ``(rc, result)``."""
     check_file(pyz, "pyz")
     argv = pyz_argv(python, pyz, command, args)
     rc, stdout, stderr = module.run_command(argv, environ_update={"LC_ALL": "C.UTF-8"})

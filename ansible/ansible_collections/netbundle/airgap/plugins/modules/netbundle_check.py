@@ -17,6 +17,7 @@ description:
   - The drift report is returned as RV(report) and as the fact C(netbundle_drift).
   - The module fails on drift (C(rc) 22) unless O(fail_on_drift=false). It never changes anything.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
   - netbundle.airgap.pyz.TRUST
 options:
@@ -38,7 +39,7 @@ attributes:
   diff_mode:
     support: none
 author:
-  - netbundle contributors
+  - netbundle contributors (@netbundle)
 """
 
 EXAMPLES = r"""
@@ -100,7 +101,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     DRIFT_EXIT,
     NetbundleRunError,
-    run_pyz,
+    run_pyz_rc,
     trust_args,
 )
 
@@ -122,7 +123,7 @@ def main():
     if params["bundle"]:
         argv += [params["bundle"]] + trust_args(params["trust"])
     try:
-        rc, report = run_pyz(module, params["python"] or sys.executable, params["pyz"], "check", argv,
+        rc, report = run_pyz_rc(module, params["python"] or sys.executable, params["pyz"], "check", argv,
                              ok_codes=(0, DRIFT_EXIT))
     except NetbundleRunError as exc:
         module.fail_json(**exc.result)

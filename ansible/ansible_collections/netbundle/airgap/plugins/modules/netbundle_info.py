@@ -19,6 +19,7 @@ description:
     role M(netbundle.airgap.rollout) uses this to verify the bundle on every host before any install.
   - Changes nothing on the host.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
   - netbundle.airgap.pyz.TRUST
 options:
@@ -35,7 +36,7 @@ attributes:
   diff_mode:
     support: none
 author:
-  - netbundle contributors
+  - netbundle contributors (@netbundle)
 """
 
 EXAMPLES = r"""
@@ -130,14 +131,14 @@ def info(module, params):
         result.update(prefix_info(module, python, params["pyz"], params["prefix"]))
     if params["bundle"]:
         argv = [params["bundle"]] + trust_args(params["trust"])
-        _, result["bundle"] = run_pyz(module, python, params["pyz"], "verify", argv)
+        result["bundle"] = run_pyz(module, python, params["pyz"], "verify", argv)
     return result
 
 
 def prefix_info(module, python, pyz, prefix):
     if not os.path.exists(prefix) or (os.path.isdir(prefix) and not os.listdir(prefix)):
         return {"installed": False, "generations": [], "current": None, "receipt": None}
-    _, listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
+    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
     current = current_of(listing)
     return {
         "installed": current is not None,

@@ -22,6 +22,7 @@ description:
   - The files must be on the host already (use M(ansible.builtin.copy), or the role
     M(netbundle.airgap.rollout) which stages them).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
   - netbundle.airgap.pyz.TRUST
 options:
@@ -63,7 +64,7 @@ attributes:
     support: full
     details: The distributions of the current generation against those of the new one (or of the plan).
 author:
-  - netbundle contributors
+  - netbundle contributors (@netbundle)
 """
 
 EXAMPLES = r"""
@@ -211,12 +212,12 @@ def install(module, params):
         argv += ["--target", params["target"]]
     argv += [flag for flag, on in (("--allow-downgrade", params["allow_downgrade"]), ("--force", params["force"])) if on]
     if module.check_mode:
-        _, plan = run_pyz(module, python, pyz, "install", argv + ["--dry-run"])
+        plan = run_pyz(module, python, pyz, "install", argv + ["--dry-run"])
         after = plan.get("distributions") or {}
         result.update(status=plan["status"], prefix=prefix, target=plan.get("target"), receipt=before, log=None,
                       generation=plan.get("generation"), previous_generation=plan.get("previous_generation"))
     else:
-        _, done = run_pyz(module, python, pyz, "install", argv)
+        done = run_pyz(module, python, pyz, "install", argv)
         receipt = done["generation"]["receipt"]
         after = receipt.get("distributions") or {}
         result.update(status=done["status"], prefix=done["prefix"], target=receipt.get("target"), receipt=receipt,
@@ -233,14 +234,14 @@ def install(module, params):
 
 def default_prefix(module, python, pyz, bundle):
     """The installer's default ``/opt/netbundle/<project>`` (the name from the manifest, read unverified)."""
-    _, described = run_pyz(module, python, pyz, "inspect", [bundle])
+    described = run_pyz(module, python, pyz, "inspect", [bundle])
     return "{}/{}".format(DEFAULT_PREFIX_ROOT, described["project"]["name"])
 
 
 def current_receipt(module, python, pyz, prefix):
     if not is_prefix(prefix):
         return None
-    _, listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
+    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
     current = current_of(listing)
     return current["receipt"] if current else None
 

@@ -19,6 +19,7 @@ description:
   - The scratch prefix is removed afterwards unless O(keep). The real installation is never touched.
   - The module fails (C(rc) 23) when a step fails. The report is written and returned all the same.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
   - netbundle.airgap.pyz.TRUST
 options:
@@ -60,7 +61,7 @@ attributes:
   diff_mode:
     support: none
 author:
-  - netbundle contributors
+  - netbundle contributors (@netbundle)
 """
 
 EXAMPLES = r"""
@@ -111,7 +112,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     NetbundleRunError,
     group_args,
-    run_pyz,
+    run_pyz_rc,
     trust_args,
 )
 
@@ -146,7 +147,7 @@ def main():
     try:
         if not os.path.isdir(report_dir):
             os.makedirs(report_dir)
-        rc, report = run_pyz(module, params["python"] or sys.executable, params["pyz"], "rehearse", argv,
+        rc, report = run_pyz_rc(module, params["python"] or sys.executable, params["pyz"], "rehearse", argv,
                              ok_codes=(0, REHEARSAL_FAILED))
     except OSError as exc:
         module.fail_json(msg="cannot create report_dir {}: {}".format(report_dir, exc.strerror), rc=3)

@@ -19,6 +19,7 @@ description:
   - Generation numbers differ from host to host (a failed and rolled-back install keeps its generation), so a
     fleet is best rolled back with O(to_bundle).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
 options:
   prefix:
@@ -40,7 +41,7 @@ attributes:
     support: full
     details: The distributions of the current generation against those of the one made current.
 author:
-  - netbundle contributors
+  - netbundle contributors (@netbundle)
 """
 
 EXAMPLES = r"""
@@ -130,7 +131,7 @@ def main():
 def rollback(module, params):
     python = params["python"] or sys.executable
     pyz, prefix, to, to_bundle = params["pyz"], params["prefix"], params["to"], params["to_bundle"]
-    _, listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
+    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
     current, chosen = current_of(listing), rollback_choice(listing, to, to_bundle)
     if current is None or chosen is None:
         numbers = ", ".join(str(g["number"]) for g in listing.get("generations", [])) or "none"
@@ -144,7 +145,7 @@ def rollback(module, params):
     result["changed"] = chosen["number"] != current["number"]
     if result["changed"] and not module.check_mode:
         argv = ["--prefix", prefix, "--to", str(chosen["number"])]
-        _, done = run_pyz(module, python, pyz, "rollback", argv)
+        done = run_pyz(module, python, pyz, "rollback", argv)
         result.update(to_generation=done["to"]["number"], receipt=done["to"]["receipt"])
     if module._diff and result["changed"]:
         result["diff"] = package_diff(
