@@ -235,9 +235,15 @@ def test_install_list_check_rollback(
     assert json.loads(capsys.readouterr().out)["status"] == "installed"
     assert cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "unchanged"
-    assert cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--force", "--json"]) == 0
+    assert (
+        cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--force", "--json"]) == 0
+    )
     forced = json.loads(capsys.readouterr().out)
-    assert (forced["status"], forced["generation"]["number"], forced["previous_generation"]) == ("installed", 2, 1)
+    assert (forced["status"], forced["generation"]["number"], forced["previous_generation"]) == (
+        "installed",
+        2,
+        1,
+    )
     assert cli.main(["install", str(newer), "--prefix", prefix, "--trust", str(pub)]) == 12
     assert cli.main(["check", "--prefix", prefix, str(bundle), "--trust", str(pub)]) == 0
     assert "no drift" in capsys.readouterr().out

@@ -161,7 +161,18 @@ def _start_host(
     _run("ip", "-n", netns, "addr", "add", f"{far}/30", "dev", inside)
     _run("ip", "-n", netns, "link", "set", inside, "up")
     _run("ip", "-n", netns, "link", "set", "lo", "up")
-    _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"h{number}", "-f", str(root / "ssh_host_ed25519_key"))
+    _run(
+        "ssh-keygen",
+        "-q",
+        "-t",
+        "ed25519",
+        "-N",
+        "",
+        "-C",
+        f"h{number}",
+        "-f",
+        str(root / "ssh_host_ed25519_key"),
+    )
     config = root / "sshd_config"
     config.write_text(SSHD_CONFIG.format(address=far, host_key=root / "ssh_host_ed25519_key",
                                          authorized_keys=ssh / "authorized_keys"))  # fmt: skip

@@ -51,7 +51,14 @@ def collection(tmp_path_factory: pytest.TempPathFactory, ansible_bin: Path) -> P
                            env=env, capture_output=True, text=True, check=False)  # fmt: skip
     assert built.returncode == 0, built.stderr
     tarball = built.stdout.strip().splitlines()[-1]
-    install = [str(ansible_bin / "ansible-galaxy"), "collection", "install", tarball, "-p", str(work / "collections")]
+    install = [
+        str(ansible_bin / "ansible-galaxy"),
+        "collection",
+        "install",
+        tarball,
+        "-p",
+        str(work / "collections"),
+    ]
     if subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode == 0:
         install = ["unshare", "-n", *install]
     done = subprocess.run(install, env=env, capture_output=True, text=True, check=False)
@@ -181,7 +188,11 @@ def fleet(tmp_path: Path, ansible_bin: Path, collection: Path) -> Iterator[Fleet
     reason = fleet_module.unavailable()
     if reason:
         pytest.skip(f"no network-namespace hosts with sshd on this machine: {reason}")
-    pythons = ["/usr/bin/python3", "/usr/bin/python3", str(PYTHON39) if PYTHON39.is_file() else "/usr/bin/python3"]
+    pythons = [
+        "/usr/bin/python3",
+        "/usr/bin/python3",
+        str(PYTHON39) if PYTHON39.is_file() else "/usr/bin/python3",
+    ]
     with fleet_module.fleet(tmp_path / "fleet", pythons) as hosts:
         inventory = tmp_path / "inventory"
         (inventory / "host_vars").mkdir(parents=True)

@@ -136,7 +136,11 @@ def test_fleet_rollout_upgrade_failure_rollback_drift_rehearse(
     run = rollout(fleet, release, release.v2, tmp_path / "r5")
     assert run.rc == 0, run.output[-4000:]
     reports = host_reports(tmp_path / "r5")
-    assert {n: reports[n]["status"] for n in names} == {"h1": "unchanged", "h2": "upgraded", "h3": "unchanged"}
+    assert {n: reports[n]["status"] for n in names} == {
+        "h1": "unchanged",
+        "h2": "upgraded",
+        "h3": "unchanged",
+    }
     assert run.recap["h1"].changed == run.recap["h3"].changed == 0
     for name in names:
         assert current_receipt(hosts[name].opt)["bundle_id"] == v2_id
@@ -157,7 +161,9 @@ def test_fleet_rollout_upgrade_failure_rollback_drift_rehearse(
     site = hosts["h3"].opt / "netbundle" / PROJECT / "current" / receipt["site_packages"][0]
     with (site / "netops_sample" / "__init__.py").open("a") as handle:
         handle.write("# drift\n")
-    run = fleet.ansible.playbook("netbundle.airgap.check", {"netbundle_hosts": "fleet", "netbundle_prefix": PREFIX})
+    run = fleet.ansible.playbook(
+        "netbundle.airgap.check", {"netbundle_hosts": "fleet", "netbundle_prefix": PREFIX}
+    )
     assert run.rc == 2, run.output[-4000:]
     assert {n: run.recap[n].failed for n in names} == {"h1": 0, "h2": 0, "h3": 1}
     assert "drift in generation 1" in run.output and "netops_sample/__init__.py" in run.output

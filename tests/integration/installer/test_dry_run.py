@@ -64,7 +64,9 @@ def test_the_current_bundle_is_unchanged_unless_forced_and_the_prefix_is_not_tou
     assert "nothing to do" in same.render_text()
     forced = plan_install(path, prefix, policy, force=True)
     assert (forced.status, forced.to_json()["previous_generation"]) == ("installed", 1)
-    other_groups_or_newer = plan_install(bundle("new", version="1.1.0", packages=[("alpha", "1.1")]), prefix, policy)
+    other_groups_or_newer = plan_install(
+        bundle("new", version="1.1.0", packages=[("alpha", "1.1")]), prefix, policy
+    )
     assert other_groups_or_newer.status == "installed"
     assert other_groups_or_newer.distributions["alpha"] == "1.1"
     assert "current: generation 1" in other_groups_or_newer.render_text()

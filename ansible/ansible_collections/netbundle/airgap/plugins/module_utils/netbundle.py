@@ -26,7 +26,10 @@ EXIT_CODES = {
     13: ("SignatureInvalidError", "a signature does not verify"),
     14: ("UntrustedSignerError", "the signatures verify, but none is by a trusted key"),
     15: ("ThresholdError", "fewer trusted signers than the trust policy's threshold"),
-    20: ("InstallError", "creating the environment or running pip failed; the previous generation stays active"),
+    20: (
+        "InstallError",
+        "creating the environment or running pip failed; the previous generation stays active",
+    ),
     21: ("DowngradeError", "the bundle is older than the installed one (set allow_downgrade)"),
     22: ("DriftError", "drift between the installed state and the receipt or bundle"),
     23: ("RehearsalError", "a DR rehearsal step failed"),
@@ -86,7 +89,9 @@ def failure(command, rc, data, stderr):
     cls, meaning = EXIT_CODES.get(rc, ("", "unexpected exit code"))
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and error.get("message"):
-        msg = "netbundle {} failed (exit {} {}): {}".format(command, rc, error.get("class") or cls, error["message"])
+        msg = "netbundle {} failed (exit {} {}): {}".format(
+            command, rc, error.get("class") or cls, error["message"]
+        )
         if error.get("hint"):
             msg += "; hint: {}".format(error["hint"])
     else:
@@ -219,7 +224,9 @@ def rollback_choice(listing, to=None, to_bundle=None):
 
 def render_distributions(distributions):
     """``name==version`` lines, sorted: the text Ansible's diff mode compares."""
-    return "".join("{}=={}\n".format(name, version) for name, version in sorted((distributions or {}).items()))
+    return "".join(
+        "{}=={}\n".format(name, version) for name, version in sorted((distributions or {}).items())
+    )
 
 
 def package_diff(before, after, before_header, after_header):

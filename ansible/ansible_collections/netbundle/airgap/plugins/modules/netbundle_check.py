@@ -38,6 +38,9 @@ attributes:
     details: The module only reads.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 author:
   - netbundle contributors (@netbundle)
 """
@@ -123,8 +126,9 @@ def main():
     if params["bundle"]:
         argv += [params["bundle"]] + trust_args(params["trust"])
     try:
-        rc, report = run_pyz_rc(module, params["python"] or sys.executable, params["pyz"], "check", argv,
-                             ok_codes=(0, DRIFT_EXIT))
+        rc, report = run_pyz_rc(
+            module, params["python"] or sys.executable, params["pyz"], "check", argv, ok_codes=(0, DRIFT_EXIT)
+        )
     except NetbundleRunError as exc:
         module.fail_json(**exc.result)
     result = dict(changed=False, drift=bool(report.get("drift")), report=report)
@@ -136,12 +140,16 @@ def main():
 def drift_message(report):
     """One line: which generation drifted, and how much."""
     against = "its receipt" + (" and bundle {}".format(report["bundle"]) if report.get("bundle") else "")
-    parts = ["{} distribution(s)".format(len(report.get("distributions", []))),
-             "{} file(s)".format(len(report.get("files", [])))]
-    first = [d.get("name") for d in report.get("distributions", [])][:3] + \
-        [f.get("path") for f in report.get("files", [])][:3]
+    parts = [
+        "{} distribution(s)".format(len(report.get("distributions", []))),
+        "{} file(s)".format(len(report.get("files", []))),
+    ]
+    first = [d.get("name") for d in report.get("distributions", [])][:3] + [
+        f.get("path") for f in report.get("files", [])
+    ][:3]
     return "drift in generation {} of {} against {}: {} differ ({})".format(
-        report.get("generation"), report.get("prefix"), against, " and ".join(parts), ", ".join(first))
+        report.get("generation"), report.get("prefix"), against, " and ".join(parts), ", ".join(first)
+    )
 
 
 if __name__ == "__main__":

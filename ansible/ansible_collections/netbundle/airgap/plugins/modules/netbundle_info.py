@@ -35,6 +35,9 @@ attributes:
     details: The module only reads.
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 author:
   - netbundle contributors (@netbundle)
 """

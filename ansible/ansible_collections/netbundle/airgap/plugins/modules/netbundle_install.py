@@ -63,6 +63,9 @@ attributes:
   diff_mode:
     support: full
     details: The distributions of the current generation against those of the new one (or of the plan).
+  platform:
+    support: full
+    platforms: posix
 author:
   - netbundle contributors (@netbundle)
 """
@@ -210,19 +213,36 @@ def install(module, params):
     argv = [bundle, "--prefix", prefix] + group_args(params["groups"]) + trust_args(params["trust"])
     if params["target"]:
         argv += ["--target", params["target"]]
-    argv += [flag for flag, on in (("--allow-downgrade", params["allow_downgrade"]), ("--force", params["force"])) if on]
+    argv += [
+        flag
+        for flag, on in (("--allow-downgrade", params["allow_downgrade"]), ("--force", params["force"]))
+        if on
+    ]
     if module.check_mode:
         plan = run_pyz(module, python, pyz, "install", argv + ["--dry-run"])
         after = plan.get("distributions") or {}
-        result.update(status=plan["status"], prefix=prefix, target=plan.get("target"), receipt=before, log=None,
-                      generation=plan.get("generation"), previous_generation=plan.get("previous_generation"))
+        result.update(
+            status=plan["status"],
+            prefix=prefix,
+            target=plan.get("target"),
+            receipt=before,
+            log=None,
+            generation=plan.get("generation"),
+            previous_generation=plan.get("previous_generation"),
+        )
     else:
         done = run_pyz(module, python, pyz, "install", argv)
         receipt = done["generation"]["receipt"]
         after = receipt.get("distributions") or {}
-        result.update(status=done["status"], prefix=done["prefix"], target=receipt.get("target"), receipt=receipt,
-                      log=done.get("log"), generation=done["generation"]["number"],
-                      previous_generation=done.get("previous_generation"))
+        result.update(
+            status=done["status"],
+            prefix=done["prefix"],
+            target=receipt.get("target"),
+            receipt=receipt,
+            log=done.get("log"),
+            generation=done["generation"]["number"],
+            previous_generation=done.get("previous_generation"),
+        )
     old = (before or {}).get("distributions") or {}
     result["changed"] = result["status"] == "installed"
     result["changes"] = package_changes(old, after) if result["changed"] else package_changes(old, old)

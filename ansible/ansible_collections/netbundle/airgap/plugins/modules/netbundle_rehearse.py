@@ -60,6 +60,9 @@ attributes:
     support: none
   diff_mode:
     support: none
+  platform:
+    support: full
+    platforms: posix
 author:
   - netbundle contributors (@netbundle)
 """
@@ -147,20 +150,34 @@ def main():
     try:
         if not os.path.isdir(report_dir):
             os.makedirs(report_dir)
-        rc, report = run_pyz_rc(module, params["python"] or sys.executable, params["pyz"], "rehearse", argv,
-                             ok_codes=(0, REHEARSAL_FAILED))
+        rc, report = run_pyz_rc(
+            module,
+            params["python"] or sys.executable,
+            params["pyz"],
+            "rehearse",
+            argv,
+            ok_codes=(0, REHEARSAL_FAILED),
+        )
     except OSError as exc:
         module.fail_json(msg="cannot create report_dir {}: {}".format(report_dir, exc.strerror), rc=3)
     except NetbundleRunError as exc:
         module.fail_json(**exc.result)
-    result = dict(changed=True, ok=bool(report.get("ok")), rehearsal=report,
-                  report_json=os.path.join(report_dir, "rehearsal.json"),
-                  report_md=os.path.join(report_dir, "rehearsal.md"))
+    result = dict(
+        changed=True,
+        ok=bool(report.get("ok")),
+        rehearsal=report,
+        report_json=os.path.join(report_dir, "rehearsal.json"),
+        report_md=os.path.join(report_dir, "rehearsal.md"),
+    )
     if not result["ok"]:
         failed = [s.get("name") for s in report.get("steps", []) if not s.get("ok")]
-        module.fail_json(msg="rehearsal of {} failed at step(s) {}; report in {}".format(
-            report.get("bundle", {}).get("bundle_id"), ", ".join(str(f) for f in failed), report_dir), rc=rc,
-            **result)
+        module.fail_json(
+            msg="rehearsal of {} failed at step(s) {}; report in {}".format(
+                report.get("bundle", {}).get("bundle_id"), ", ".join(str(f) for f in failed), report_dir
+            ),
+            rc=rc,
+            **result,
+        )
     module.exit_json(**result)
 
 

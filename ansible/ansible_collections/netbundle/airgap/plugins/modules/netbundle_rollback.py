@@ -40,6 +40,9 @@ attributes:
   diff_mode:
     support: full
     details: The distributions of the current generation against those of the one made current.
+  platform:
+    support: full
+    platforms: posix
 author:
   - netbundle contributors (@netbundle)
 """
@@ -140,8 +143,12 @@ def rollback(module, params):
             what = "no generation {}".format(to)
         elif to_bundle is not None:
             what = "no kept generation of bundle {}".format(to_bundle)
-        raise NetbundleRunError({"msg": "prefix {}: {} (generations: {})".format(prefix, what, numbers), "rc": 24})
-    result = dict(from_generation=current["number"], to_generation=chosen["number"], receipt=chosen["receipt"])
+        raise NetbundleRunError(
+            {"msg": "prefix {}: {} (generations: {})".format(prefix, what, numbers), "rc": 24}
+        )
+    result = dict(
+        from_generation=current["number"], to_generation=chosen["number"], receipt=chosen["receipt"]
+    )
     result["changed"] = chosen["number"] != current["number"]
     if result["changed"] and not module.check_mode:
         argv = ["--prefix", prefix, "--to", str(chosen["number"])]
@@ -149,8 +156,11 @@ def rollback(module, params):
         result.update(to_generation=done["to"]["number"], receipt=done["to"]["receipt"])
     if module._diff and result["changed"]:
         result["diff"] = package_diff(
-            current["receipt"].get("distributions"), chosen["receipt"].get("distributions"),
-            "generation {}".format(current["number"]), "generation {}".format(chosen["number"]))
+            current["receipt"].get("distributions"),
+            chosen["receipt"].get("distributions"),
+            "generation {}".format(current["number"]),
+            "generation {}".format(chosen["number"]),
+        )
     result["ansible_facts"] = {"netbundle_receipt": result["receipt"]}
     return result
 
