@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,6 +124,7 @@ class PlaybookRun:
     rc: int
     output: str
     recap: dict[str, Recap]
+    seconds: float
 
 
 class Ansible:
@@ -141,11 +143,14 @@ class Ansible:
         extra_file = self.work / f"extra-{self.runs}.json"
         extra_file.write_text(json.dumps(extra))
         argv = [str(self.bin_dir / "ansible-playbook"), name, "-e", f"@{extra_file}", *options]
+        start = time.monotonic()
         done = subprocess.run(argv, env=self.env(), capture_output=True, text=True, check=False, timeout=600)
+        seconds = time.monotonic() - start
         output = done.stdout + done.stderr
         (self.work / f"run-{self.runs}.log").write_text(output)
         recap = {m[0]: Recap(*(int(x) for x in m[1:7])) for m in _RECAP.findall(done.stdout)}
-        return PlaybookRun(done.returncode, output, recap)
+        print(f"ansible-playbook {name} {' '.join(options)}: rc {done.returncode}, {seconds:.1f}s")
+        return PlaybookRun(done.returncode, output, recap, seconds)
 
     def module(self, hosts: str, module: str, args: dict[str, object]) -> subprocess.CompletedProcess[str]:
         argv = [str(self.bin_dir / "ansible"), hosts, "-m", module, "-a", json.dumps(args)]

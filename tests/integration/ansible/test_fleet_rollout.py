@@ -48,7 +48,9 @@ def sums_file(directory: Path, *files: Path) -> Path:
     return directory / "SHA256SUMS"
 
 
-def rollout(fleet: FleetRun, release: Release, bundle: Path, reports: Path, *options: str) -> PlaybookRun:
+def rollout(
+    fleet: FleetRun, release: Release, bundle: Path, reports: Path, *options: str, serial: int = 3
+) -> PlaybookRun:
     reports.mkdir(parents=True)
     sums = sums_file(reports.parent / f"sums-{bundle.stem}", release.pyz, bundle)
     extra = {
@@ -58,8 +60,8 @@ def rollout(fleet: FleetRun, release: Release, bundle: Path, reports: Path, *opt
         "netbundle_sha256sums_src": str(sums),
         "netbundle_groups": GROUPS,
         "netbundle_report_dir": str(reports),
-        "netbundle_serial": 2,  # batches [h1, h2], [h3]
-        "netbundle_max_fail_percentage": 50,  # one failed host of a batch of two does not stop the rollout
+        "netbundle_serial": serial,
+        "netbundle_max_fail_percentage": 50,  # one failed host of a batch of two (or three) does not stop it
     }
     return fleet.ansible.playbook("netbundle.airgap.rollout", extra, *options)
 
@@ -115,7 +117,7 @@ def test_fleet_rollout_upgrade_failure_rollback_drift_rehearse(
     (fleet.inventory / "host_vars" / "h2.yml").write_text(
         f"netbundle_health_commands: [\"sh -c 'echo {HEALTH_FAILURE} >&2; exit 1'\"]\n"
     )
-    run = rollout(fleet, release, release.v2, tmp_path / "r4")
+    run = rollout(fleet, release, release.v2, tmp_path / "r4", serial=2)  # batches [h1, h2], [h3]
     (fleet.inventory / "host_vars" / "h2.yml").unlink()
     assert run.rc == 2, run.output[-4000:]  # a host failed
     assert (run.recap["h2"].failed, run.recap["h2"].rescued) == (1, 1), run.recap
