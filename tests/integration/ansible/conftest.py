@@ -43,9 +43,15 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def collection_tarball(collection: Path) -> Path:
+    """The tarball scripts/build-collection wrote (the `collection` fixture installed it)."""
+    return next((collection.parent / "dist").glob("netbundle-airgap-*.tar.gz"))
+
+
+@pytest.fixture(scope="session")
 def collection(tmp_path_factory: pytest.TempPathFactory, ansible_bin: Path) -> Path:
-    """scripts/build-collection's tarball, installed with `ansible-galaxy collection install FILE` inside
-    `unshare -n` (no network at all) where that is allowed: the directory to put on collections_path."""
+    """scripts/build-collection's tarball, installed with `ansible-galaxy collection install --offline FILE`
+    inside `unshare -n` (no network at all) where that is allowed: the directory to put on collections_path."""
     work = tmp_path_factory.mktemp("collection")
     env = clean_env(work, PATH=f"{ansible_bin}:/usr/sbin:/usr/bin:/sbin:/bin")
     built = subprocess.run([str(REPO / "scripts" / "build-collection"), "-o", str(work / "dist")],
@@ -56,6 +62,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory, ansible_bin: Path) -> P
         str(ansible_bin / "ansible-galaxy"),
         "collection",
         "install",
+        "--offline",
         tarball,
         "-p",
         str(work / "collections"),
