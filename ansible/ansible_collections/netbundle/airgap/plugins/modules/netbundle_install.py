@@ -169,6 +169,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     DEFAULT_PREFIX_ROOT,
     NetbundleRunError,
+    check_file,
     check_sha256sums,
     current_of,
     group_args,
@@ -205,51 +206,43 @@ def main():
 def install(module, params):
     python = params["python"] or sys.executable
     pyz, bundle = params["pyz"], params["bundle"]
+    check_file(bundle, "bundle")
     result = {}
     if params["sha256sums"]:
         result["sha256"] = check_sha256sums(params["sha256sums"], [bundle, pyz])
     prefix = params["prefix"] or default_prefix(module, python, pyz, bundle)
     before = current_receipt(module, python, pyz, prefix)
-    argv = [bundle, "--prefix", prefix] + group_args(params["groups"]) + trust_args(params["trust"])
-    if params["target"]:
-        argv += ["--target", params["target"]]
-    argv += [
-        flag
-        for flag, on in (("--allow-downgrade", params["allow_downgrade"]), ("--force", params["force"]))
-        if on
-    ]
     if module.check_mode:
-        plan = run_pyz(module, python, pyz, "install", argv + ["--dry-run"])
+        plan = run_pyz(module, python, pyz, "install", install_args(params, prefix) + ["--dry-run"])
         after = plan.get("distributions") or {}
-        result.update(
-            status=plan["status"],
-            prefix=prefix,
-            target=plan.get("target"),
-            receipt=before,
-            log=None,
-            generation=plan.get("generation"),
-            previous_generation=plan.get("previous_generation"),
-        )
+        result.update(status=plan["status"], prefix=prefix, target=plan.get("target"), receipt=before, log=None,
+                      generation=plan.get("generation"), previous_generation=plan.get("previous_generation"))  # fmt: skip
     else:
-        done = run_pyz(module, python, pyz, "install", argv)
+        done = run_pyz(module, python, pyz, "install", install_args(params, prefix))
         receipt = done["generation"]["receipt"]
         after = receipt.get("distributions") or {}
-        result.update(
-            status=done["status"],
-            prefix=done["prefix"],
-            target=receipt.get("target"),
-            receipt=receipt,
-            log=done.get("log"),
-            generation=done["generation"]["number"],
-            previous_generation=done.get("previous_generation"),
-        )
+        result.update(status=done["status"], prefix=done["prefix"], target=receipt.get("target"), receipt=receipt,
+                      log=done.get("log"), generation=done["generation"]["number"],
+                      previous_generation=done.get("previous_generation"))  # fmt: skip
     old = (before or {}).get("distributions") or {}
     result["changed"] = result["status"] == "installed"
-    result["changes"] = package_changes(old, after) if result["changed"] else package_changes(old, old)
+    result["changes"] = package_changes(old, after if result["changed"] else old)
     if module._diff and result["changed"]:
         result["diff"] = package_diff(old, after, _header(before), "{} ({})".format(bundle, result["target"]))
     result["ansible_facts"] = {"netbundle_receipt": result["receipt"]}
     return result
+
+
+def install_args(params, prefix):
+    """The ``install`` arguments (without ``--json``) for the module's options."""
+    argv = [params["bundle"], "--prefix", prefix] + group_args(params["groups"]) + trust_args(params["trust"])
+    if params["target"]:
+        argv += ["--target", params["target"]]
+    if params["allow_downgrade"]:
+        argv.append("--allow-downgrade")
+    if params["force"]:
+        argv.append("--force")
+    return argv
 
 
 def default_prefix(module, python, pyz, bundle):
