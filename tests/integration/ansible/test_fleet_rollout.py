@@ -6,7 +6,7 @@ One scenario, in order (the steps build on each other, so they are one test): ro
 bundle with one host's health check failing (that host rolls back, the others carry on), the bumped bundle again
 (the last host upgrades: the whole fleet is on it), the rollback playbook (every host back on the first bundle),
 a drift check with drift injected on one host (that host fails only), the DR rehearsal (evidence fetched), and
-an installer error surfacing as msg + rc without a traceback.
+an installer error surfacing as msg + rc without a traceback, and netbundle_install copying its files itself.
 """
 
 from __future__ import annotations
@@ -186,7 +186,22 @@ def test_fleet_rollout_upgrade_failure_rollback_drift_rehearse(
 
     # 9. an installer error: one clear line with the documented exit code, no traceback
     done = fleet.ansible.module("h1", "netbundle.airgap.netbundle_rollback",
-                                {"pyz": "/var/tmp/netbundle/netbundle.pyz", "prefix": "/opt/nothing-here"})  # fmt: skip
+                                {"pyz": "/opt/netbundle/.staging/netbundle.pyz", "prefix": "/opt/nothing-here"})  # fmt: skip
     assert done.returncode != 0
     assert "exit 24 PrefixError" in done.stdout and "is not a netbundle prefix" in done.stdout, done.stdout
     assert "Traceback" not in done.stdout + done.stderr
+
+    # 10. netbundle_install on its own copies the files from the controller (action plugin); again: nothing to do
+    adhoc = {"pyz_src": str(release.pyz), "bundle_src": str(release.v2), "stage_dir": "/var/tmp/adhoc",
+             "prefix": "/opt/netbundle/adhoc"}  # fmt: skip
+    done = fleet.ansible.module("h1", "netbundle.airgap.netbundle_install", adhoc)
+    assert done.returncode == 0 and "h1 | CHANGED" in done.stdout, done.stdout + done.stderr
+    assert (hosts["h1"].root / "var-tmp" / "adhoc" / release.v2.name).is_file()
+    assert (
+        json.loads((hosts["h1"].opt / "netbundle" / "adhoc" / "current" / "receipt.json").read_text())[
+            "version"
+        ]
+        == "0.3.1"
+    )
+    done = fleet.ansible.module("h1", "netbundle.airgap.netbundle_install", adhoc)
+    assert done.returncode == 0 and "h1 | SUCCESS" in done.stdout, done.stdout + done.stderr

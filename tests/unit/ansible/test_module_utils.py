@@ -100,3 +100,22 @@ def test_package_changes_and_diff() -> None:
     }
     diff = nb.package_diff(before, after, "generation 1", "new")
     assert diff["before"] == "a==1\nb==1\nc==1\n" and diff["after"] == "a==1\nb==2\nd==1\n"
+
+
+def test_a_pyz_others_can_write_or_replace_is_refused(tmp_path: Path) -> None:
+    stage = tmp_path / "stage"
+    stage.mkdir(mode=0o700)
+    pyz = stage / "netbundle.pyz"
+    pyz.write_bytes(b"zip")
+    pyz.chmod(0o600)
+    nb.check_private(str(pyz), "pyz")
+    pyz.chmod(0o666)
+    with pytest.raises(nb.NetbundleRunError, match="writable by other users") as caught:
+        nb.check_private(str(pyz), "pyz")
+    assert caught.value.result["rc"] == 3
+    pyz.chmod(0o600)
+    stage.chmod(0o777)  # anyone could swap the file
+    with pytest.raises(nb.NetbundleRunError, match=str(stage)):
+        nb.check_private(str(pyz), "pyz")
+    stage.chmod(0o1777)  # sticky, like /tmp: others cannot replace our file
+    nb.check_private(str(pyz), "pyz")

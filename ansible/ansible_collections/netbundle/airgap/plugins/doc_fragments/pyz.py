@@ -8,12 +8,6 @@ from __future__ import annotations
 class ModuleDocFragment:
     DOCUMENTATION = r"""
 options:
-  pyz:
-    description:
-      - Path on the managed host of the installer C(netbundle.pyz).
-      - The modules need nothing else on the host; the role M(netbundle.airgap.rollout) copies it there.
-    type: path
-    required: true
   python:
     description:
       - The Python that runs C(netbundle.pyz) on the host (CPython 3.9 or newer).
@@ -24,6 +18,17 @@ notes:
   - The module runs C(python -s netbundle.pyz COMMAND ... --json) on the host and reads its JSON result.
     Failures keep the installer's documented exit code as C(rc) and its message and hint in C(msg)
     (see the collection's docs/exit-codes.md); C(error) holds the installer's error object.
+"""
+
+    PYZ = r"""
+options:
+  pyz:
+    description:
+      - Path on the managed host of the installer C(netbundle.pyz).
+      - The modules need nothing else on the host. The role M(netbundle.airgap.rollout) and
+        M(netbundle.airgap.netbundle_install) (with O(netbundle.airgap.netbundle_install#module:pyz_src)) copy it there.
+    type: path
+    required: true
 """
 
     TRUST = r"""

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 
 #: The installer's exit codes (docs/reference/exit-codes.md): code -> (class, meaning).
 EXIT_CODES = {
@@ -130,6 +131,7 @@ def run_pyz(module, python, pyz, command, args):
 def run_pyz_rc(module, python, pyz, command, args, ok_codes=(0,)):
     """Like :func:`run_pyz` with more exit codes that carry a result (``ok_codes``); return ``(rc, result)``."""
     check_file(pyz, "pyz")
+    check_private(pyz, "pyz")
     argv = pyz_argv(python, pyz, command, args)
     rc, stdout, stderr = module.run_command(argv, environ_update={"LC_ALL": "C.UTF-8"})
     return rc, decode_output(command, rc, stdout, stderr, ok_codes)
@@ -138,6 +140,25 @@ def run_pyz_rc(module, python, pyz, command, args, ok_codes=(0,)):
 def check_file(path, what):
     if not os.path.isfile(path):
         raise NetbundleRunError({"msg": "{} {} is not a file on this host".format(what, path), "rc": 3})
+
+
+def check_private(path, what):
+    """Refuse to run a pyz that another user could have written or could replace: the file and its directory
+    must belong to root or to us and not be writable by group or others (a sticky directory such as /tmp is
+    allowed for the directory, since others cannot replace our file there). Like sshd's StrictModes."""
+    uid = os.getuid()
+    for target, is_dir in ((path, False), (os.path.dirname(os.path.abspath(path)), True)):
+        st = os.stat(target)
+        sticky = is_dir and st.st_mode & stat.S_ISVTX
+        if st.st_uid not in (0, uid) or (st.st_mode & 0o022 and not sticky):
+            raise NetbundleRunError(
+                {
+                    "msg": "refusing to run {} {}: {} is writable by other users or owned by uid {}".format(
+                        what, path, target, st.st_uid
+                    ),
+                    "rc": 3,
+                }
+            )
 
 
 # --- SHA256SUMS ----------------------------------------------------------------------------------------------------

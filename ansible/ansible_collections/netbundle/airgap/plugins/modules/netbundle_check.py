@@ -19,6 +19,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
+  - netbundle.airgap.pyz.PYZ
   - netbundle.airgap.pyz.TRUST
 options:
   prefix:
@@ -48,14 +49,14 @@ author:
 EXAMPLES = r"""
 - name: Fail the host if its installation drifted
   netbundle.airgap.netbundle_check:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
 
 - name: Report drift against the bundle without failing
   netbundle.airgap.netbundle_check:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
-    bundle: /var/tmp/netbundle/netops-1.4.0.tar
+    bundle: /opt/netbundle/.staging/netops-1.4.0.tar
     fail_on_drift: false
   register: drift
 

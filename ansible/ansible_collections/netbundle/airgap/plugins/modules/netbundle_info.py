@@ -21,6 +21,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
+  - netbundle.airgap.pyz.PYZ
   - netbundle.airgap.pyz.TRUST
 options:
   prefix:
@@ -45,7 +46,7 @@ author:
 EXAMPLES = r"""
 - name: Which generations does the host hold?
   netbundle.airgap.netbundle_info:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
   register: info
 
@@ -56,8 +57,8 @@ EXAMPLES = r"""
 
 - name: Verify the staged bundle and read its smoke commands
   netbundle.airgap.netbundle_info:
-    pyz: /var/tmp/netbundle/netbundle.pyz
-    bundle: /var/tmp/netbundle/netops-1.4.0.tar
+    pyz: /opt/netbundle/.staging/netbundle.pyz
+    bundle: /opt/netbundle/.staging/netops-1.4.0.tar
   register: verified
 """
 

@@ -19,17 +19,38 @@ description:
   - In check mode the module runs C(install --dry-run). That verifies the bundle, chooses the target and
     computes the plan, without creating a venv or changing the prefix.
   - In diff mode the module shows the package changes (C(name==version) lines) against the current generation.
-  - The files must be on the host already (use M(ansible.builtin.copy), or the role
-    M(netbundle.airgap.rollout) which stages them).
+  - The files are either on the host already (O(pyz), O(bundle), O(sha256sums)), or the module copies them
+    there from the controller first (O(pyz_src), O(bundle_src), O(sha256sums_src) into O(stage_dir)). A file
+    that is already there with the same content is not copied again. The copy runs in check mode too, because
+    the host needs the files to plan; it touches only O(stage_dir).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
   - netbundle.airgap.pyz.TRUST
 options:
-  bundle:
-    description: Path on the host of the bundle C(.tar).
+  pyz:
+    description:
+      - Path on the managed host of the installer C(netbundle.pyz).
+      - Default with O(pyz_src) is its copy in O(stage_dir). One of O(pyz) and O(pyz_src) is required.
     type: path
-    required: true
+  bundle:
+    description:
+      - Path on the host of the bundle C(.tar).
+      - Default with O(bundle_src) is its copy in O(stage_dir). One of O(bundle) and O(bundle_src) is required.
+    type: path
+  pyz_src:
+    description: Path on the controller of C(netbundle.pyz), copied to O(stage_dir) on the host.
+    type: str
+  bundle_src:
+    description: Path on the controller of the bundle, copied to O(stage_dir) on the host.
+    type: str
+  sha256sums_src:
+    description: Path on the controller of a C(SHA256SUMS) file, copied to O(stage_dir) and used as O(sha256sums).
+    type: str
+  stage_dir:
+    description: Directory on the host for the files copied from the controller (created with mode 0700).
+    type: path
+    default: /opt/netbundle/.staging
   prefix:
     description:
       - The install prefix (it holds the generations).
@@ -71,25 +92,32 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Copy the installer and the bundle from the controller, then install
+  netbundle.airgap.netbundle_install:
+    pyz_src: dist/netbundle.pyz
+    bundle_src: dist/netops-1.4.0.tar
+    sha256sums_src: dist/SHA256SUMS
+    groups: [junos]
+
 - name: Install the bundle with two vendor groups into the default prefix
   netbundle.airgap.netbundle_install:
-    pyz: /var/tmp/netbundle/netbundle.pyz
-    bundle: /var/tmp/netbundle/netops-1.4.0.tar
-    sha256sums: /var/tmp/netbundle/SHA256SUMS
+    pyz: /opt/netbundle/.staging/netbundle.pyz
+    bundle: /opt/netbundle/.staging/netops-1.4.0.tar
+    sha256sums: /opt/netbundle/.staging/SHA256SUMS
     groups: [junos, cisco]
   register: installed
 
 - name: Reinstall the same bundle as a new generation, into an explicit prefix
   netbundle.airgap.netbundle_install:
-    pyz: /var/tmp/netbundle/netbundle.pyz
-    bundle: /var/tmp/netbundle/netops-1.4.0.tar
+    pyz: /opt/netbundle/.staging/netbundle.pyz
+    bundle: /opt/netbundle/.staging/netops-1.4.0.tar
     prefix: /opt/netbundle/netops
     force: true
 
 - name: What would an install do? (no change)
   netbundle.airgap.netbundle_install:
-    pyz: /var/tmp/netbundle/netbundle.pyz
-    bundle: /var/tmp/netbundle/netops-1.5.0.tar
+    pyz: /opt/netbundle/.staging/netbundle.pyz
+    bundle: /opt/netbundle/.staging/netops-1.5.0.tar
   check_mode: true
   diff: true
 """
@@ -139,6 +167,12 @@ log:
   returned: when status is installed and not in check mode
   type: str
   sample: /opt/netbundle/netops-sample/logs/0002-netops-sampl.log
+staged:
+  description: The files copied from the controller to O(stage_dir), with whether each changed.
+  returned: when one of pyz_src, bundle_src, sha256sums_src is given
+  type: list
+  elements: dict
+  sample: [{"dest": "/opt/netbundle/.staging/netops-1.4.0.tar", "changed": true}]
 sha256:
   description: The sha256 of the bundle and of the pyz, when O(sha256sums) was given.
   returned: when sha256sums is given
@@ -163,6 +197,7 @@ error:
   type: dict
 """
 
+import os
 import sys
 
 from ansible.module_utils.basic import AnsibleModule
@@ -184,9 +219,13 @@ from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path", required=True),
+            pyz=dict(type="path"),
             python=dict(type="path"),
-            bundle=dict(type="path", required=True),
+            bundle=dict(type="path"),
+            pyz_src=dict(type="str"),
+            bundle_src=dict(type="str"),
+            sha256sums_src=dict(type="str"),
+            stage_dir=dict(type="path", default="/opt/netbundle/.staging"),
             prefix=dict(type="path"),
             groups=dict(type="list", elements="str", default=[]),
             target=dict(type="str"),
@@ -195,6 +234,7 @@ def main():
             force=dict(type="bool", default=False),
             sha256sums=dict(type="path"),
         ),
+        required_one_of=[("pyz", "pyz_src"), ("bundle", "bundle_src")],
         supports_check_mode=True,
     )
     try:
@@ -205,7 +245,8 @@ def main():
 
 def install(module, params):
     python = params["python"] or sys.executable
-    pyz, bundle = params["pyz"], params["bundle"]
+    pyz, bundle = staged(params, "pyz"), staged(params, "bundle")
+    params = dict(params, pyz=pyz, bundle=bundle, sha256sums=staged(params, "sha256sums"))
     check_file(bundle, "bundle")
     result = {}
     if params["sha256sums"]:
@@ -231,6 +272,15 @@ def install(module, params):
         result["diff"] = package_diff(old, after, _header(before), "{} ({})".format(bundle, result["target"]))
     result["ansible_facts"] = {"netbundle_receipt": result["receipt"]}
     return result
+
+
+def staged(params, name):
+    """The host path of file option ``name``: as given, else the staged copy of ``<name>_src`` (the action plugin
+    copied it there), else None."""
+    if params.get(name):
+        return params[name]
+    source = params.get(name + "_src")
+    return os.path.join(params["stage_dir"], os.path.basename(source)) if source else None
 
 
 def install_args(params, prefix):

@@ -21,6 +21,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
+  - netbundle.airgap.pyz.PYZ
   - netbundle.airgap.pyz.TRUST
 options:
   bundle:
@@ -70,10 +71,10 @@ author:
 EXAMPLES = r"""
 - name: Rehearse the DR install of the staged bundle
   netbundle.airgap.netbundle_rehearse:
-    pyz: /var/tmp/netbundle/netbundle.pyz
-    bundle: /var/tmp/netbundle/netops-1.4.0.tar
+    pyz: /opt/netbundle/.staging/netbundle.pyz
+    bundle: /opt/netbundle/.staging/netops-1.4.0.tar
     groups: [junos]
-    report_dir: /var/tmp/netbundle/dr-2026-11
+    report_dir: /opt/netbundle/.staging/dr-2026-11
   register: rehearsal
 """
 
@@ -91,12 +92,12 @@ report_json:
   description: Path on the host of C(rehearsal.json).
   returned: always, except when the rehearsal could not start
   type: str
-  sample: /var/tmp/netbundle/dr-2026-11/rehearsal.json
+  sample: /opt/netbundle/.staging/dr-2026-11/rehearsal.json
 report_md:
   description: Path on the host of C(rehearsal.md).
   returned: always, except when the rehearsal could not start
   type: str
-  sample: /var/tmp/netbundle/dr-2026-11/rehearsal.md
+  sample: /opt/netbundle/.staging/dr-2026-11/rehearsal.md
 rc:
   description: The installer's exit code (23 when a step failed).
   returned: failure

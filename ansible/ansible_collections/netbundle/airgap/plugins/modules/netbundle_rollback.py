@@ -21,6 +21,7 @@ description:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - netbundle.airgap.pyz
+  - netbundle.airgap.pyz.PYZ
 options:
   prefix:
     description: The install prefix.
@@ -50,18 +51,18 @@ author:
 EXAMPLES = r"""
 - name: Back to the previous generation
   netbundle.airgap.netbundle_rollback:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
 
 - name: Every host back to the bundle of the last release (idempotent)
   netbundle.airgap.netbundle_rollback:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
     to_bundle: netops-sample-0.3.0-d2ab43fc869c
 
 - name: Back to generation 3 (idempotent)
   netbundle.airgap.netbundle_rollback:
-    pyz: /var/tmp/netbundle/netbundle.pyz
+    pyz: /opt/netbundle/.staging/netbundle.pyz
     prefix: /opt/netbundle/netops-sample
     to: 3
 """
