@@ -23,7 +23,18 @@ from netbundle.bundle.signing import generate_keypair
 REPO = Path(__file__).resolve().parents[3]
 ANSIBLE_BIN = REPO / ".venv-ansible-core" / "bin"
 SAMPLE = REPO / "sample-bundles" / "netops-automation"
-PYTHON39 = Path("/root/.pyenv/versions/3.9.18/bin/python3.9")
+PYENV = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv"))
+
+
+def find_python(version: str) -> str | None:
+    """A CPython X.Y for a host: Debian's, else pyenv's."""
+    candidates = [
+        Path(f"/usr/bin/python{version}"),
+        *sorted(PYENV.glob(f"versions/{version}.*/bin/python{version}")),
+    ]
+    return next((str(path) for path in candidates if path.is_file()), None)
+
+
 _RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
                     r"\s+rescued=(\d+)\s+ignored=(\d+)", re.MULTILINE)  # fmt: skip
 
@@ -195,16 +206,18 @@ class FleetRun:
 
 @pytest.fixture
 def fleet(tmp_path: Path, ansible_bin: Path, collection: Path) -> Iterator[FleetRun]:
-    """Three hosts (h1, h2: the system python3; h3: CPython 3.9 from pyenv when present, so that the modules and
-    the cp39 target run on the oldest supported Python), an inventory and an ansible.cfg for them."""
+    """Three hosts, an inventory and an ansible.cfg for them. h1 and h2 run CPython 3.11, h3 CPython 3.9 (the
+    sample bundle's two x86_64 targets), so that the modules and the cp39 target run on the oldest supported
+    Python."""
     reason = fleet_module.unavailable()
     if reason:
         pytest.skip(f"no network-namespace hosts with sshd on this machine: {reason}")
-    pythons = [
-        "/usr/bin/python3",
-        "/usr/bin/python3",
-        str(PYTHON39) if PYTHON39.is_file() else "/usr/bin/python3",
-    ]
+    py311, py39 = find_python("3.11"), find_python("3.9")
+    if py311 is None or py39 is None:
+        pytest.skip(
+            f"no CPython {'3.11' if py311 is None else '3.9'} for the test hosts (Debian's or pyenv's)"
+        )
+    pythons = [py311, py311, py39]
     with fleet_module.fleet(tmp_path / "fleet", pythons) as hosts:
         inventory = tmp_path / "inventory"
         (inventory / "host_vars").mkdir(parents=True)

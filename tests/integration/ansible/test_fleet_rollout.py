@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PYTHON39, FleetRun, PlaybookRun, Release
+from .conftest import FleetRun, PlaybookRun, Release
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ def generation_numbers(host_opt: Path) -> list[int]:
 
 
 def expected_target(python: str) -> str:
-    return "cp39-manylinux_2_28_x86_64" if python == str(PYTHON39) else "cp311-manylinux_2_28_x86_64"
+    return "cp39-manylinux_2_28_x86_64" if python.endswith("python3.9") else "cp311-manylinux_2_28_x86_64"
 
 
 def sums_file(directory: Path, *files: Path) -> Path:
