@@ -72,7 +72,8 @@ def test_install_options() -> None:
     assert (args.command, args.bundle, args.group, args.trust, args.json) == (
         "install", "b.tar", ["junos", "cisco"], ["k.pub"], True,
     )  # fmt: skip
-    assert args.prefix is None and args.target is None and not args.allow_downgrade
+    assert args.prefix is None and args.target is None and not args.allow_downgrade and not args.force
+    assert parse("install", "b.tar", "--force").force
 
 
 def test_rehearse_defaults() -> None:
@@ -233,11 +234,23 @@ def test_install_list_check_rollback(
     newer = make_bundle(tmp_path / "new.tar", packages=(("alpha", "1.1"),), version="1.1.0", keys=[])
     assert cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "installed"
+    assert cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "unchanged"
+    assert (
+        cli.main(["install", str(bundle), "--prefix", prefix, "--trust", str(pub), "--force", "--json"]) == 0
+    )
+    forced = json.loads(capsys.readouterr().out)
+    assert (forced["status"], forced["generation"]["number"], forced["previous_generation"]) == (
+        "installed",
+        2,
+        1,
+    )
     assert cli.main(["install", str(newer), "--prefix", prefix, "--trust", str(pub)]) == 12
     assert cli.main(["check", "--prefix", prefix, str(bundle), "--trust", str(pub)]) == 0
     assert "no drift" in capsys.readouterr().out
     assert cli.main(["list", "--prefix", prefix, "--json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)["generations"]) == 1
+    assert len(json.loads(capsys.readouterr().out)["generations"]) == 2
+    assert cli.main(["rollback", "--prefix", prefix]) == 0
     assert cli.main(["rollback", "--prefix", prefix]) == PrefixError.exit_code
 
 

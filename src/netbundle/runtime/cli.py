@@ -192,6 +192,17 @@ def _install_options(p: argparse.ArgumentParser) -> None:
     _target(p)
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="make a new generation even when the same bundle, target and groups are current",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="verify, choose the target and show the plan (status, distributions); no venv, the prefix is "
+        "not touched",
+    )
     _json(p)
 
 

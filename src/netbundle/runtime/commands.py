@@ -75,17 +75,14 @@ def run_install(args: argparse.Namespace) -> int:
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
+    options = (tuple(args.group), args.target, args.allow_downgrade, args.force)
+    if args.dry_run:
+        from .plan import plan_install
+
+        return render(plan_install(args.bundle, prefix, policy, *options), args)
     progress = None if args.json else terminal_progress()
     try:
-        result = install(
-            args.bundle,
-            prefix,
-            policy,
-            tuple(args.group),
-            args.target,
-            args.allow_downgrade,
-            progress=progress,
-        )
+        result = install(args.bundle, prefix, policy, *options, progress=progress)
     finally:
         if progress is not None:
             progress.close()
