@@ -39,10 +39,10 @@ def lock_text(project: Path) -> str:
         (lambda p: (p / "poetry.lock").write_text("[[package]]\nname='x'\n"), 3, "no [metadata] table"),
         (
             lambda p: (p / "poetry.lock").write_text(
-                lock_text(p).replace('lock-version = "2.1"', 'lock-version = "1.1"')
+                lock_text(p).replace('lock-version = "2.1"', "")
             ),
             3,
-            "lock-version 1.1 is not supported",
+            "no lock-version in [metadata]: written by Poetry before 1.0",
         ),
         (
             lambda p: (p / "poetry.lock").write_text(
@@ -72,7 +72,7 @@ def lock_text(project: Path) -> str:
         "bad-pyproject",
         "bad-lock",
         "not-a-lock",
-        "lock-1.1",
+        "lock-0.x",
         "lock-3.0",
         "stale",
         "md5",
