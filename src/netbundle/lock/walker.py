@@ -231,11 +231,12 @@ class _Walk:
             for p in candidates
             if (d := self.decided.get((p.name, p.version, ()))) is not None and d.mask & req.mask
         ]
+        locked = ", ".join(p.version for p in candidates)
         if len(overlapping) > 1:
-            versions = " and ".join(p.version for p in overlapping)
             raise LockError(
-                f"poetry.lock: {req.name} {versions} were both chosen for environments that {req.origin}'s "
-                f"requirement {req.name} {req.constraint} covers; Poetry refuses this lock too",
+                f"poetry.lock: {req.origin} requires {req.name} {req.constraint} where both "
+                f"{' and '.join(p.version for p in overlapping)} were already chosen: the lock does not say which "
+                "applies where; Poetry refuses this lock too",
                 hint=_RELOCK,
             )
         compatible = [
@@ -248,16 +249,16 @@ class _Walk:
             chosen = [p for p in compatible if p is overlapping[0]]
             if not chosen:
                 raise LockError(
-                    f"poetry.lock: {req.name} {overlapping[0].version} was chosen before for environments that "
-                    f"{req.origin} shares, but it does not fit that requirement ({req.name} {req.constraint}); "
-                    "Poetry refuses this lock too",
+                    f"poetry.lock: {req.origin} requires {req.name} {req.constraint} where {req.name} "
+                    f"{overlapping[0].version} was already chosen (locked: {locked}): the lock does not say which "
+                    "version applies where; Poetry refuses this lock too",
                     hint=_RELOCK,
                 )
             compatible = chosen
         if not compatible:
             raise LockError(
-                f"poetry.lock: no locked version of {req.name} fits {req.origin}'s requirement "
-                f"{req.name} {req.constraint} for all the Python versions it applies to; Poetry refuses this lock too",
+                f"poetry.lock: {req.origin} requires {req.name} {req.constraint}, and no locked version of it "
+                f"(locked: {locked}) fits that and every Python version it applies to; Poetry refuses this lock too",
                 hint=_RELOCK,
             )
         return compatible[0]
