@@ -133,3 +133,14 @@ def test_runs_in_the_current_directory_like_poetry(project: Path, monkeypatch: p
     exit_code, output = run()
     assert exit_code == 0, output
     assert "httpx==0.28.1" in output
+
+
+@pytest.mark.parametrize("command", ["export", "fetch"])
+def test_a_target_outside_the_projects_python_is_refused(project: Path, command: str, tmp_path: Path) -> None:
+    """p1 allows Python >=3.9: a cp38 target would give an almost empty bundle, so it is refused (exit 3)."""
+    args = ["-o", str(tmp_path / "out")] if command == "fetch" else []
+    result = CliRunner().invoke(cli, [command, "-P", str(project), "--target", "cp38-manylinux_2_17_x86_64", *args])
+    assert result.exit_code == 3, result.output
+    assert "target cp38-manylinux_2_17_x86_64 (Python 3.8.0) is outside the project's Python constraint" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()

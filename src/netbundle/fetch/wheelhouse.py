@@ -19,6 +19,7 @@ from netbundle.fetch.select import choose_all
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
+from netbundle.lock.python_range import check_targets_python
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import Target, resolve_targets, targets_from_config
 
@@ -96,6 +97,7 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
             f"{loaded.pyproject_path}: no targets: add [[tool.netbundle.targets]] or pass --target",
             hint="e.g. --target cp311-manylinux_2_28_x86_64",
         )
+    check_targets_python(loaded.pyproject, loaded.lock, targets, where=str(loaded.pyproject_path))
     selection = default_selection(loaded, request.selection)
     selected = select_packages(loaded.pyproject, loaded.lock, selection)
     choices = {
