@@ -38,9 +38,7 @@ def lock_text(project: Path) -> str:
         (lambda p: (p / "poetry.lock").write_text("[[package]\n"), 3, "poetry.lock: not valid TOML"),
         (lambda p: (p / "poetry.lock").write_text("[[package]]\nname='x'\n"), 3, "no [metadata] table"),
         (
-            lambda p: (p / "poetry.lock").write_text(
-                lock_text(p).replace('lock-version = "2.1"', "")
-            ),
+            lambda p: (p / "poetry.lock").write_text(lock_text(p).replace('lock-version = "2.1"', "")),
             3,
             "no lock-version in [metadata]: written by Poetry before 1.0",
         ),
@@ -139,8 +137,13 @@ def test_runs_in_the_current_directory_like_poetry(project: Path, monkeypatch: p
 def test_a_target_outside_the_projects_python_is_refused(project: Path, command: str, tmp_path: Path) -> None:
     """p1 allows Python >=3.9: a cp38 target would give an almost empty bundle, so it is refused (exit 3)."""
     args = ["-o", str(tmp_path / "out")] if command == "fetch" else []
-    result = CliRunner().invoke(cli, [command, "-P", str(project), "--target", "cp38-manylinux_2_17_x86_64", *args])
+    result = CliRunner().invoke(
+        cli, [command, "-P", str(project), "--target", "cp38-manylinux_2_17_x86_64", *args]
+    )
     assert result.exit_code == 3, result.output
-    assert "target cp38-manylinux_2_17_x86_64 (Python 3.8.0) is outside the project's Python constraint" in result.output
+    assert (
+        "target cp38-manylinux_2_17_x86_64 (Python 3.8.0) is outside the project's Python constraint"
+        in result.output
+    )
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()

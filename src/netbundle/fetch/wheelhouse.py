@@ -19,8 +19,8 @@ from netbundle.fetch.select import choose_all
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
-from netbundle.lock.python_range import check_targets_python
 from netbundle.lock.project import LoadedProject, load_project
+from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
 
 

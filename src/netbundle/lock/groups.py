@@ -83,10 +83,7 @@ def select_packages(project: Project, lock: Lock, selection: GroupSelection) -> 
     groups = resolve_groups(project, selection)
     extras = resolve_extras(project, lock, selection)
     python = m.python_constraint(project.requires_python or lock.python_versions)
-    if lock.has_group_markers:
-        found = _filter(lock, groups, extras)
-    else:
-        found = walk(project, lock, groups, extras)
+    found = _filter(lock, groups, extras) if lock.has_group_markers else walk(project, lock, groups, extras)
     result = []
     for package, marker, via in found.values():
         combined = m.all_of(python, marker)

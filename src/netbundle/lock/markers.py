@@ -191,8 +191,7 @@ def _python_single(text: str) -> Node:
     if version.endswith(".*") and op in ("==", "=", "!="):
         base = version[:-2]
         return _cmp("!=" if op == "!=" else "==", base + ".*", wildcard=True)
-    if version.endswith(".*"):
-        version = version[:-2]  # Poetry reads `>=3.*` as `>=3.0`
+    version = version.removesuffix(".*")  # Poetry reads `>=3.*` as `>=3.0`
     release = [int(x) for x in re.findall(r"\d+", version)[:3]]
     if op == "^":
         upper = _bump(release, next((i for i, x in enumerate(release) if x != 0), len(release) - 1))

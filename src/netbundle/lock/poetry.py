@@ -139,7 +139,9 @@ def _package(
     here = f"{where}: package {name} {version}"
     groups = raw.get("groups", ())
     source = _source(raw.get("source"), here)
-    files = raw["files"] if "files" in raw else _files_of_legacy(legacy_files, canonicalize_name(name), source)
+    files = (
+        raw["files"] if "files" in raw else _files_of_legacy(legacy_files, canonicalize_name(name), source)
+    )
     return LockedPackage(
         name=NormalizedName(canonicalize_name(name)),
         version=version,

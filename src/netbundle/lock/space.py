@@ -174,7 +174,9 @@ def _python_points(leaves: Iterable[m.Compare]) -> tuple[Version, ...]:
         if len(release) == 1:
             points.add(Version(f"{major + 1}.0.0"))
         if len(release) > 2:
-            points.update((Version(f"{major}.{minor}.{release[2]}"), Version(f"{major}.{minor}.{release[2] + 1}")))
+            points.update(
+                (Version(f"{major}.{minor}.{release[2]}"), Version(f"{major}.{minor}.{release[2] + 1}"))
+            )
     return tuple(sorted(points))
 
 

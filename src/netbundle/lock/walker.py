@@ -43,7 +43,9 @@ from netbundle.lock.space import MarkerSpace
 #: (name, version) -> (package, marker, groups that reach it): what :mod:`netbundle.lock.groups` consumes.
 Found = dict[tuple[str, str], tuple[LockedPackage, m.Node, set[str]]]
 
-_RELOCK = "re-lock with Poetry 2 (`poetry lock` writes lock-version 2.1, which records each package's markers)"
+_RELOCK = (
+    "re-lock with Poetry 2 (`poetry lock` writes lock-version 2.1, which records each package's markers)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,12 @@ def _roots(
         if name not in groups:
             continue
         for req in group.requirements:
-            if name == MAIN_GROUP and req.optional and req.name not in enabled and _locked_optional(lock, req.name):
+            if (
+                name == MAIN_GROUP
+                and req.optional
+                and req.name not in enabled
+                and _locked_optional(lock, req.name)
+            ):
                 continue
             found.append((name, req))
     return found
@@ -129,7 +136,9 @@ class _Walk:
             for p in lock.packages
             for index, dep in enumerate(p.dependencies)
         }
-        self.package_python = {(p.name, p.version): m.python_constraint(p.python_versions) for p in lock.packages}
+        self.package_python = {
+            (p.name, p.version): m.python_constraint(p.python_versions) for p in lock.packages
+        }
         root_markers = [
             m.parse(r.marker) for group in project.groups.values() for r in group.requirements if r.marker
         ]
@@ -148,14 +157,17 @@ class _Walk:
 
     def run(self, roots: Sequence[tuple[str, RootRequirement]]) -> Found:
         queue: deque[_Requirement] = deque()
-        for group, req in roots:
+        for group, root in roots:
             marker = m.all_of(
-                m.apply_extras(m.parse(req.marker, where=f"{self.root} {req.name}"), self.extras), self.python
+                m.apply_extras(m.parse(root.marker, where=f"{self.root} {root.name}"), self.extras),
+                self.python,
             )
             mask = self.space.mask(marker)
             if mask:
                 queue.append(
-                    _Requirement(req.name, req.constraint, req.extras, marker, mask, group, f"group {group}")
+                    _Requirement(
+                        root.name, root.constraint, root.extras, marker, mask, group, f"group {group}"
+                    )
                 )
         visited: set[tuple[str, str, tuple[str, ...], int]] = set()
         while queue:
@@ -170,7 +182,11 @@ class _Walk:
             ident = (decision.package.name, decision.package.version)
             if ident in found:
                 _, marker, groups = found[ident]
-                found[ident] = (decision.package, m.any_of((marker, decision.marker)), groups | decision.groups)
+                found[ident] = (
+                    decision.package,
+                    m.any_of((marker, decision.marker)),
+                    groups | decision.groups,
+                )
             else:
                 found[ident] = (decision.package, decision.marker, set(decision.groups))
         return {ident: (p, self._simplify(marker), g) for ident, (p, marker, g) in found.items()}
@@ -185,7 +201,9 @@ class _Walk:
         for index, dep in enumerate(package.dependencies):
             if dep.optional and str(dep.name) not in enabled:
                 continue
-            base = m.without_extras(m.all_of(self.dependency_markers[(package.name, package.version, index)], marker))
+            base = m.without_extras(
+                m.all_of(self.dependency_markers[(package.name, package.version, index)], marker)
+            )
             base_mask = self.space.mask(base)
             if not base_mask:
                 continue
@@ -214,7 +232,9 @@ class _Walk:
         if decision is None:
             self.decided[key] = _Decision(package, marker, mask, {req.group})
         elif mask & ~decision.mask or req.group not in decision.groups:
-            decision.marker = decision.marker if not mask & ~decision.mask else m.any_of((decision.marker, marker))
+            decision.marker = (
+                decision.marker if not mask & ~decision.mask else m.any_of((decision.marker, marker))
+            )
             decision.mask |= mask
             decision.groups.add(req.group)
 

@@ -122,7 +122,9 @@ def _compare(loaded: LoadedProject, poetry: str, ours: str, *, allow_pysocks: bo
             _assert_is_locked_pysocks(loaded, got)
             got = {name: value for name, value in got.items() if name != "pysocks"}
         if want != got:
-            problems.append(f"{env['python_version']} {env['sys_platform']} {env['platform_machine']}: {_diff(want, got)}")
+            problems.append(
+                f"{env['python_version']} {env['sys_platform']} {env['platform_machine']}: {_diff(want, got)}"
+            )
     return problems
 
 
@@ -174,17 +176,23 @@ def test_all_groups_with_without_is_accepted_unlike_poetry() -> None:
 def test_a_lock_poetry_refuses_is_refused_with_its_advice() -> None:
     """poetry-l20 locks deepdiff 6.2.2 and 6.2.3 without markers; `--only test` cannot choose one, nor can Poetry."""
     loaded = _project("poetry-l20")
-    with pytest.raises(LockError, match=r"requires deepdiff <6\.2\.3 where deepdiff 6\.2\.3 was already chosen") as e:
+    with pytest.raises(
+        LockError, match=r"requires deepdiff <6\.2\.3 where deepdiff 6\.2\.3 was already chosen"
+    ) as e:
         _export(loaded, GroupSelection(only_groups=("test",)))
     assert "Poetry 2" in (e.value.hint or "")
 
 
-@pytest.mark.parametrize(("project", "case"), [("ssot-l20", "E-nautobot-device-lifecycle-mgmt"), ("ssot-l20", "E-ipfabric")])
+@pytest.mark.parametrize(
+    ("project", "case"), [("ssot-l20", "E-nautobot-device-lifecycle-mgmt"), ("ssot-l20", "E-ipfabric")]
+)
 def test_one_version_per_environment_where_several_are_locked(project: str, case: str) -> None:
     """ssot-l20 locks two numpy and two pydantic-extra-types; exactly one applies in each environment."""
     loaded = _project(project)
     ours = _export(loaded, _selection((REALWORLD / project / "exports" / f"{case}.args").read_text()))
-    names = {"numpy", "pydantic-extra-types"} & {p.name for p in loaded.lock.packages if len(loaded.lock.find(p.name)) > 1}
+    names = {"numpy", "pydantic-extra-types"} & {
+        p.name for p in loaded.lock.packages if len(loaded.lock.find(p.name)) > 1
+    }
     assert names
     covered = 0
     for env in CPYTHON_MATRIX:

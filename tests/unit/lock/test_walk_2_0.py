@@ -116,7 +116,9 @@ def test_walk(requirements: list[str], python: str, platform: str, expected: dic
 
 def test_a_requirement_no_locked_version_fits_is_refused_as_poetry_refuses_it() -> None:
     # b 2.1 needs Python 3.11, the project allows 3.9: Poetry's walker finds no candidate and gives up
-    with pytest.raises(LockError, match=r"group main requires b >=2, and no locked version of it \(locked: 2\.1, 1\.4\) fits") as caught:
+    with pytest.raises(
+        LockError, match=r"group main requires b >=2, and no locked version of it \(locked: 2\.1, 1\.4\) fits"
+    ) as caught:
         select_packages(project(["b>=2"]), parse_lock(LOCK), GroupSelection())  # type: ignore[arg-type]
     assert "Poetry 2" in (caught.value.hint or "")
 
