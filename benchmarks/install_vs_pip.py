@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -54,12 +55,14 @@ from tests.support.bundles import KeyPair, make_keypair
 from tests.support.simple_index import serve
 
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.bundle.writer import Content, file_entry, write_bundle
-from netbundle.runtime import trust
-from netbundle.runtime.manifest import Manifest, parse_manifest, render_manifest
+from netbundle.format import trust
+from netbundle.format.manifest import Manifest, parse_manifest, render_manifest
+from netbundle.format.tar import file_entry, verify_bundle, write_bundle
 from netbundle.runtime.pip import pip_check_argv, pip_install_argv, scrubbed_env
-from netbundle.runtime.reader import verify_bundle
 from netbundle.runtime.venv import create_venv
+
+if TYPE_CHECKING:
+    from netbundle.format.tar import Content
 
 SAMPLE = ROOT / "sample-bundles" / "netops-automation"
 TARGET = "cp311-manylinux_2_28_x86_64"
@@ -201,8 +204,8 @@ def hashing(bundle: Path, policy: trust.TrustPolicy, runs: int) -> dict[str, flo
 _CHILD = """
 import json, resource, sys, tempfile, tracemalloc
 from pathlib import Path
-from netbundle.runtime import trust
-from netbundle.runtime.reader import verify_bundle
+from netbundle.format import trust
+from netbundle.format.tar import verify_bundle
 policy = trust.load_trust(sys.argv[2])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # the high-water mark after the imports
 tracemalloc.start()

@@ -1,56 +1,151 @@
-"""The builder's view of the exception tree: one root, shared with the installer runtime.
+"""The one exception tree of netbundle, and the exit code of each failure class.
 
-The classes are defined in :mod:`netbundle.runtime.errors` because the runtime must run alone inside the zipapp;
-builder code imports them from here.
+Both halves use it: the builder, and the installer runtime inside ``netbundle.pyz`` (which ships this module, so
+it is Python 3.9 code and imports only the standard library). Every exit code below is documented in
+``docs/reference/exit-codes.md``; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
-from netbundle.runtime.errors import (
-    BuildError,
-    BundleFormatError,
-    DowngradeError,
-    DriftError,
-    InputError,
-    InstallError,
-    IntegrityError,
-    NetbundleError,
-    NetworkError,
-    PrefixError,
-    RehearsalError,
-    SignatureError,
-    SignatureInvalidError,
-    SignatureMissingError,
-    StaleLockError,
-    TargetError,
-    ThresholdError,
-    UntrustedSignerError,
-    UsageError,
-)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar, Optional
 
-__all__ = [
-    "BuildError",
-    "BundleFormatError",
-    "DowngradeError",
-    "DriftError",
-    "InputError",
-    "InstallError",
-    "IntegrityError",
-    "LockError",
-    "NetbundleError",
-    "NetworkError",
-    "PrefixError",
-    "RehearsalError",
-    "SignatureError",
-    "SignatureInvalidError",
-    "SignatureMissingError",
-    "StaleLockError",
-    "TargetError",
-    "ThresholdError",
-    "UntrustedSignerError",
-    "UsageError",
-]
+
+class NetbundleError(Exception):
+    """An expected failure: the CLI shows its message (and hint) on one line each, without a traceback."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(NetbundleError):
+    """A command was called with options that do not fit together."""
+
+    exit_code = 2
+
+
+class InputError(NetbundleError):
+    """A project file (pyproject.toml, poetry.lock, a config or key file) is missing, malformed or unsupported."""
+
+    exit_code = 3
 
 
 class LockError(InputError):
     """The lock cannot serve the request: unknown group or extra, a package missing from the lock."""
+
+
+class StaleLockError(InputError):
+    """poetry.lock does not match pyproject.toml (its content-hash differs): run `poetry lock`."""
+
+    exit_code = 4
+
+
+class NetworkError(NetbundleError):
+    """An index or download failed after retries (unreachable, HTTP error, authentication refused)."""
+
+    exit_code = 5
+
+
+class TargetError(NetbundleError):
+    """No artifact or no bundle target fits a target or this host."""
+
+    exit_code = 6
+
+
+class BuildError(NetbundleError):
+    """Building a wheel (the project, an sdist, a git or path dependency) failed or cannot be done here."""
+
+    exit_code = 7
+
+
+class BundleFormatError(NetbundleError):
+    """A bundle is not a well-formed format-1 bundle: bad tar, unknown/missing/duplicate/unsafe member."""
+
+    exit_code = 10
+
+
+class IntegrityError(NetbundleError):
+    """A file's size or sha256 differs from what the manifest or the lock says."""
+
+    exit_code = 11
+
+
+class SignatureError(NetbundleError):
+    """Base of the signature failures; each subclass has its own exit code."""
+
+    exit_code = 13
+
+
+class SignatureMissingError(SignatureError):
+    """The bundle carries no signature at all."""
+
+    exit_code = 12
+
+
+class SignatureInvalidError(SignatureError):
+    """A signature does not verify: the manifest or the signature was changed, or the key is wrong."""
+
+    exit_code = 13
+
+
+class UntrustedSignerError(SignatureError):
+    """Signatures verify, but none of them is by a trusted key."""
+
+    exit_code = 14
+
+
+class ThresholdError(SignatureError):
+    """Fewer distinct trusted keys signed than the trust policy's threshold requires."""
+
+    exit_code = 15
+
+
+class InstallError(NetbundleError):
+    """Creating the environment or running pip failed; the previous generation stays active."""
+
+    exit_code = 20
+
+
+class DowngradeError(InstallError):
+    """The bundle is older than the installed one and --allow-downgrade was not given."""
+
+    exit_code = 21
+
+
+class DriftError(NetbundleError):
+    """`check` found installed state that differs from the receipt or the bundle."""
+
+    exit_code = 22
+
+
+class RehearsalError(NetbundleError):
+    """A DR rehearsal step failed (install, pip check, an import or a smoke command)."""
+
+    exit_code = 23
+
+
+class PrefixError(NetbundleError):
+    """The install prefix is unusable: not a netbundle prefix, no such generation, or locked by another run."""
+
+    exit_code = 24
+
+
+#: Exit codes that are not tied to an exception class.
+EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+
+
+def iter_error_classes() -> list[type[NetbundleError]]:
+    """All error classes, root first (used by the docs test that checks every exit code is documented)."""
+    found = [NetbundleError]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found

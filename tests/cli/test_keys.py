@@ -16,7 +16,7 @@ from tests.support.minisign_keys import fixed_key, public
 from netbundle.bundle import signing
 from netbundle.cli import cli, keys
 from netbundle.errors import InputError, UsageError
-from netbundle.runtime import minisign, trust
+from netbundle.format import minisign, trust
 
 #: Test-only scrypt cost (N=1024); the CLI itself always uses minisign's defaults.
 LOW = {"opslimit": 32768, "memlimit": 8 << 20}

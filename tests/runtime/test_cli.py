@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from tests.support.bundles import make_bundle, make_keypair
 
-from netbundle.runtime import cli, commands
-from netbundle.runtime.errors import (
+from netbundle.errors import (
     EXIT_INTERRUPTED,
     InputError,
     PrefixError,
@@ -17,6 +16,7 @@ from netbundle.runtime.errors import (
     UntrustedSignerError,
     iter_error_classes,
 )
+from netbundle.runtime import cli, commands
 
 COMMANDS = [
     "verify",

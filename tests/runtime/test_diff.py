@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from netbundle.runtime.describe import describe, render_description
-from netbundle.runtime.diff import (
+from netbundle.format.describe import describe, render_description
+from netbundle.format.diff import (
     ADDED,
     DOWNGRADED,
     HASH_CHANGED,
@@ -14,7 +14,7 @@ from netbundle.runtime.diff import (
     diff_manifests,
     render_diff,
 )
-from netbundle.runtime.manifest import Artifact, FileEntry, Manifest, Origin, PackageEntry, TargetEntry
+from netbundle.format.manifest import Artifact, FileEntry, Manifest, Origin, PackageEntry, TargetEntry
 
 T1, T2 = "cp311-manylinux_2_28_x86_64", "cp39-manylinux_2_28_x86_64"
 

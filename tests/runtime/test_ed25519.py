@@ -6,7 +6,7 @@ import pytest
 from ecdsa import Ed25519, VerifyingKey
 from ecdsa.ellipticcurve import INFINITY
 
-from netbundle.runtime import ed25519
+from netbundle.format import ed25519
 
 # RFC 8032 section 7.1, TEST 1 (empty message) and TEST 2 (one byte 0x72).
 VECTORS = [

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from netbundle.errors import BundleFormatError, TargetError, UsageError
+from netbundle.format.manifest import FileEntry, Manifest, TargetEntry
+from netbundle.format.tar import VerifiedBundle
 from netbundle.runtime import eecontext
-from netbundle.runtime.errors import BundleFormatError, TargetError, UsageError
 from netbundle.runtime.host import select_groups
-from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
-from netbundle.runtime.reader import VerifiedBundle
 
 CONTENT = {
     "wheels/alpha-1.0-py3-none-any.whl": b"alpha wheel",

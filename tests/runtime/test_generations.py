@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from netbundle.errors import PrefixError
 from netbundle.runtime import generations as gens
-from netbundle.runtime.errors import PrefixError
 from netbundle.runtime.receipt import Receipt, parse_receipt, write_receipt
 
 RECEIPT = Receipt(

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from netbundle.runtime.errors import TargetError, UsageError
+from netbundle.errors import TargetError, UsageError
+from netbundle.format.manifest import Artifact, Manifest, Origin, PackageEntry, TargetEntry
 from netbundle.runtime.host import HostInfo, choose_target, evaluate_target, target_label
-from netbundle.runtime.manifest import Artifact, Manifest, Origin, PackageEntry, TargetEntry
 
 HOST_39 = HostInfo(
     python_version="3.9",

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from netbundle.errors import BundleFormatError, DowngradeError, PrefixError, UsageError
+from netbundle.format.manifest import Manifest, TargetEntry
 from netbundle.runtime import generations as gens
-from netbundle.runtime.errors import BundleFormatError, DowngradeError, PrefixError, UsageError
 from netbundle.runtime.install import (
     INSTALLED,
     UNCHANGED,
@@ -15,7 +16,6 @@ from netbundle.runtime.install import (
     plan_against_current,
     select_groups,
 )
-from netbundle.runtime.manifest import Manifest, TargetEntry
 from netbundle.runtime.receipt import Receipt
 
 TARGET = TargetEntry(

@@ -1,4 +1,6 @@
-"""The runtime imports only the standard library, itself and the packages the pyz ships (import-graph check)."""
+"""The runtime imports only the standard library, itself, the shared contract (``netbundle.format``,
+``netbundle.errors``, ``netbundle._atomic``) and the packages the pyz ships (import-graph check; the same rule is
+an import-linter contract in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -27,9 +29,29 @@ def imported_by(*modules: str) -> list[str]:
     return json.loads(done.stdout)
 
 
+#: The netbundle modules the pyz ships besides the runtime itself.
+SHARED = ("netbundle.format", "netbundle.errors", "netbundle._atomic")
+
+
+def package_modules(package: str) -> list[str]:
+    """Every module of ``package`` and its sub-packages (``__main__`` excluded: it runs the CLI)."""
+    folder = SRC.joinpath(*package.split("."))
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        if parts[-1] == "__main__" or "_vendor" in parts:
+            continue
+        found.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return found
+
+
 def runtime_modules() -> list[str]:
-    folder = SRC / "netbundle" / "runtime"
-    return sorted(f"netbundle.runtime.{p.stem}" for p in folder.glob("*.py") if p.stem != "__main__")
+    return package_modules("netbundle.runtime") + package_modules("netbundle.format")
+
+
+def test_the_walk_sees_sub_packages() -> None:
+    assert "netbundle.runtime.rehearse.report" in runtime_modules()
+    assert "netbundle.format.tar" in runtime_modules()
 
 
 def third_party(modules: list[str]) -> set[str]:
@@ -40,7 +62,9 @@ def third_party(modules: list[str]) -> set[str]:
 def test_every_runtime_module_imports_only_stdlib_and_shipped_packages() -> None:
     modules = imported_by(*runtime_modules())
     assert third_party(modules) <= SHIPPED
-    foreign = [m for m in modules if m.startswith("netbundle.") and not m.startswith("netbundle.runtime")]
+    foreign = [
+        m for m in modules if m.startswith("netbundle.") and not m.startswith(("netbundle.runtime", *SHARED))
+    ]
     assert foreign == []
 
 
@@ -49,7 +73,7 @@ def test_the_cli_parser_imports_no_third_party_package() -> None:
     modules = imported_by("netbundle.runtime.cli")
     assert third_party(modules) == set()
     assert sorted(m for m in modules if m.startswith("netbundle")) == [
-        "netbundle", "netbundle.runtime", "netbundle.runtime.cli", "netbundle.runtime.errors",
+        "netbundle", "netbundle.errors", "netbundle.runtime", "netbundle.runtime.cli",
     ]  # fmt: skip
 
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from netbundle.runtime.manifest import (
+from netbundle.format.manifest import (
     Artifact,
     BuildInfo,
     FileEntry,

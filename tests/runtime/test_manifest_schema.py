@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 from tests.support.bundles import make_bundle, make_keypair
 
-from netbundle.runtime.manifest import ManifestError, parse_manifest
+from netbundle.format.manifest import ManifestError, parse_manifest
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "manifest.schema.json").read_text())
 

@@ -20,8 +20,8 @@ from tests.support.minisign_keys import (
     signature_bytes,
 )
 
-from netbundle.runtime import ed25519, minisign
-from netbundle.runtime.errors import InputError, SignatureInvalidError
+from netbundle.errors import InputError, SignatureInvalidError
+from netbundle.format import ed25519, minisign
 
 backends = pytest.mark.parametrize("backend", ed25519.BACKENDS)
 DATA = b'{"format": 1, "project": "sample"}\n'

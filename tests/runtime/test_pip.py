@@ -67,7 +67,7 @@ def test_run_captures_output_and_status_and_logs_the_command() -> None:
 def test_run_of_a_missing_program_is_an_install_error(tmp_path) -> None:
     import pytest
 
-    from netbundle.runtime.errors import InstallError
+    from netbundle.errors import InstallError
 
     with pytest.raises(InstallError, match="cannot run"):
         run([str(tmp_path / "no-python")], {})

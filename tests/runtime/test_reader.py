@@ -9,12 +9,13 @@ import pytest
 from tests.support.bundles import KeyPair, make_bundle, make_keypair
 from tests.support.tamper import CASES, read_members, write_members
 
-from netbundle.runtime import reader, trust
-from netbundle.runtime.errors import (
+from netbundle.errors import (
     BundleFormatError,
     IntegrityError,
     UntrustedSignerError,
 )
+from netbundle.format import tar as reader
+from netbundle.format import trust
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from tests.support.bundles import make_bundle, make_keypair
 
+from netbundle.errors import InputError, RehearsalError
 from netbundle.runtime import rehearse as rh
-from netbundle.runtime.errors import InputError, RehearsalError
-from netbundle.runtime.rehearse_report import JSON_NAME, MARKDOWN_NAME, Rehearsal, Step, write_reports
+from netbundle.runtime.rehearse.report import JSON_NAME, MARKDOWN_NAME, Rehearsal, Step, write_reports
 
 GUARD_ISOLATION = rh.Isolation(rh.GUARD, (), "guard", "/g")
 

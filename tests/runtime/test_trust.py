@@ -18,15 +18,15 @@ from tests.support.minisign_keys import (
 )
 
 from netbundle.bundle.signing import SecretKey, endorse
-from netbundle.runtime import ed25519, trust
-from netbundle.runtime.errors import (
+from netbundle.errors import (
     InputError,
     SignatureInvalidError,
     SignatureMissingError,
     ThresholdError,
     UntrustedSignerError,
 )
-from netbundle.runtime.trust import TrustPolicy
+from netbundle.format import ed25519, trust
+from netbundle.format.trust import TrustPolicy
 
 backends = pytest.mark.parametrize("backend", ed25519.BACKENDS)
 MANIFEST = b'{"format": 1, "project": "sample", "version": "1.0.0"}\n'

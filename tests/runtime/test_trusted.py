@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from tests.support.minisign_keys import fixed_key, public
 
+from netbundle.errors import InputError
+from netbundle.format.minisign import render_public_key
+from netbundle.format.trust import TrustPolicy, render_trust
 from netbundle.runtime import trusted
-from netbundle.runtime.errors import InputError
-from netbundle.runtime.minisign import render_public_key
-from netbundle.runtime.trust import TrustPolicy, render_trust
 
 A, B, C = (public(fixed_key(n)) for n in (1, 2, 3))
 

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging import tags
 from tests.support.wheels import make_wheel
@@ -24,8 +25,7 @@ from netbundle.bundle.signing import (
     sign,
     signature_member_name,
 )
-from netbundle.bundle.writer import Content, file_entry, write_bundle
-from netbundle.runtime.manifest import (
+from netbundle.format.manifest import (
     FORMAT_VERSION,
     Artifact,
     FileEntry,
@@ -35,7 +35,11 @@ from netbundle.runtime.manifest import (
     TargetEntry,
     render_manifest,
 )
-from netbundle.runtime.minisign import PublicKey, parse_public_key
+from netbundle.format.minisign import PublicKey, parse_public_key
+from netbundle.format.tar import file_entry, write_bundle
+
+if TYPE_CHECKING:
+    from netbundle.format.tar import Content
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD_TOOLS = ROOT / ".cache" / "corpus" / "build-tools"

@@ -12,8 +12,8 @@ import hashlib
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from netbundle.bundle.signing import SecretKey, sign
-from netbundle.runtime import minisign
-from netbundle.runtime.minisign import PublicKey, Signature
+from netbundle.format import minisign
+from netbundle.format.minisign import PublicKey, Signature
 
 MINISIGN_PUB = (
     "untrusted comment: minisign public key 2AC7DEB5D813D351\n"

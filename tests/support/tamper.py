@@ -10,7 +10,7 @@ import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
-from netbundle.runtime.errors import (
+from netbundle.errors import (
     BundleFormatError,
     IntegrityError,
     NetbundleError,

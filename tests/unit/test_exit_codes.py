@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from netbundle.errors import LockError
-from netbundle.runtime.errors import NetbundleError, iter_error_classes
+from netbundle.errors import LockError, NetbundleError, iter_error_classes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "exit-codes.md"
 

@@ -20,19 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
-from netbundle.build.pool import BuildPool
-from netbundle.build.wheels import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
 from netbundle.bundle import contents as plan
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.bundle.writer import file_entry, write_bundle
 from netbundle.errors import BuildError, UsageError
-from netbundle.fetch.cache import file_sha256
-from netbundle.fetch.wheelhouse import FetchRequest, Gathered, cache_of, gather
-from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
-from netbundle.lock.project import LoadedProject, load_project
-from netbundle.runtime.manifest import (
+from netbundle.format.manifest import (
     FORMAT_VERSION,
     FileEntry,
     Manifest,
@@ -40,14 +33,20 @@ from netbundle.runtime.manifest import (
     canonical_json,
     render_manifest,
 )
+from netbundle.format.tar import file_entry, file_sha256, write_bundle
+from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
+from netbundle.lock.project import LoadedProject, load_project
+from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
+from netbundle.wheels.build import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
+from netbundle.wheels.pool import BuildPool
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from netbundle.bundle.signing import SecretKey
-    from netbundle.fetch.select import Choice
     from netbundle.lock.model import SelectedPackage
     from netbundle.targets import Target
+    from netbundle.targets.choice import Choice
 
 _log = logging.getLogger(__name__)
 

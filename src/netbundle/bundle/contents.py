@@ -12,19 +12,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from netbundle.errors import BuildError
+from netbundle.format.manifest import Artifact, BuildInfo, Origin, PackageEntry
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedFile
 from netbundle.lock.pylock import render_pylock
-from netbundle.runtime.manifest import Artifact, BuildInfo, Origin, PackageEntry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from pathlib import Path
 
-    from netbundle.build.wheels import BuiltWheel
-    from netbundle.fetch.select import Choice
     from netbundle.lock.model import LockedPackage, SelectedPackage
     from netbundle.targets import Target
+    from netbundle.targets.choice import Choice
+    from netbundle.wheels.build import BuiltWheel
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING
 from netbundle.bundle.builder import BuildResult, bundle_identity
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.bundle.writer import file_entry, write_bundle
 from netbundle.errors import InputError, UsageError
-from netbundle.runtime.manifest import (
+from netbundle.format.manifest import (
     Artifact,
     FileEntry,
     Manifest,
@@ -30,13 +29,13 @@ from netbundle.runtime.manifest import (
     TargetEntry,
     render_manifest,
 )
-from netbundle.runtime.reader import VerifiedBundle, verify_bundle
+from netbundle.format.tar import VerifiedBundle, file_entry, verify_bundle, write_bundle
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from netbundle.bundle.signing import SecretKey
-    from netbundle.runtime.trust import TrustPolicy
+    from netbundle.format.trust import TrustPolicy
 
 
 def merge_bundles(

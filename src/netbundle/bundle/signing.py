@@ -28,9 +28,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from netbundle.errors import InputError, UsageError
-from netbundle.runtime import minisign, trust
-from netbundle.runtime.manifest import SIGNATURE_DIR, SIGNATURE_SUFFIX
-from netbundle.runtime.minisign import PublicKey, Signature
+from netbundle.format import minisign, trust
+from netbundle.format.manifest import SIGNATURE_DIR, SIGNATURE_SUFFIX
+from netbundle.format.minisign import PublicKey, Signature
 
 KDF_SCRYPT = b"Sc"
 KDF_NONE = b"\x00\x00"

@@ -12,7 +12,7 @@ import click
 from netbundle.lock.groups import GroupSelection
 
 if TYPE_CHECKING:
-    from netbundle.fetch.wheelhouse import FetchRequest
+    from netbundle.wheelhouse import FetchRequest
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -76,7 +76,7 @@ def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **mor
 
     ``more``: the other FetchRequest fields the command sets (``build``, ``progress``).
     """
-    from netbundle.fetch.wheelhouse import (
+    from netbundle.wheelhouse import (
         FetchRequest,  # not at import: `netbundle export` needs only click+packaging
     )
 

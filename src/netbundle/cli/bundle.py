@@ -12,7 +12,7 @@ from netbundle.cli._options import fetch_request, project_option, selection_opti
 from netbundle.cli.keys import load_signing_keys, sign_key_options
 
 if TYPE_CHECKING:
-    from netbundle.runtime.trust import TrustPolicy
+    from netbundle.format.trust import TrustPolicy
 
 BUILD_EPILOG = """
 Examples:
@@ -83,7 +83,7 @@ def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, uns
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
     from netbundle.errors import UsageError
-    from netbundle.runtime.trust import load_trust
+    from netbundle.format.trust import load_trust
     from netbundle.runtime.trusted import merge_policies
 
     if not trust_files:
@@ -103,8 +103,8 @@ def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
 
     Exit 0 only when everything checks out; otherwise the exit code names the failure (see docs/reference/exit-codes.md).
     """
-    from netbundle.runtime.describe import describe
-    from netbundle.runtime.reader import verify_bundle
+    from netbundle.format.describe import describe
+    from netbundle.format.tar import verify_bundle
 
     verified = verify_bundle(bundle, _trust_policy(trust_files))
     signers = [k.key_id_hex for k in verified.signers]
@@ -121,8 +121,8 @@ def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect(bundle: Path, as_json: bool) -> None:
     """Show a bundle's targets, groups, packages with their origin, and signers (nothing is verified)."""
-    from netbundle.runtime.describe import describe, render_description, signer_ids
-    from netbundle.runtime.reader import read_unverified
+    from netbundle.format.describe import describe, render_description, signer_ids
+    from netbundle.format.tar import read_unverified
 
     found = read_unverified(bundle)
     data = describe(found.manifest, found.manifest_sha256, signer_ids(found.signatures), None)
@@ -139,9 +139,9 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     Packages added, removed, upgraded, downgraded; a file changed without a version change is flagged with "!!";
     signer changes are shown. Neither bundle is verified: run `netbundle verify` on the one you promote.
     """
-    from netbundle.runtime.describe import signer_ids
-    from netbundle.runtime.diff import diff_manifests, render_diff
-    from netbundle.runtime.reader import read_unverified
+    from netbundle.format.describe import signer_ids
+    from netbundle.format.diff import diff_manifests, render_diff
+    from netbundle.format.tar import read_unverified
 
     before, after = read_unverified(old), read_unverified(new)
     result = diff_manifests(

@@ -38,7 +38,7 @@ def fetch(project_dir: Path, output: Path, no_build: bool, as_json: bool, **para
     content-addressed cache, so a rebuild of an unchanged lock downloads nothing.
     """
     # imported here: `netbundle export` must run with only packaging and click installed (scripts/bootstrap)
-    from netbundle.fetch.wheelhouse import fetch_wheelhouse
+    from netbundle.wheelhouse import fetch_wheelhouse
 
     request = fetch_request(
         project_dir,

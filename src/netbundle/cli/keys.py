@@ -16,7 +16,7 @@ import click
 
 if TYPE_CHECKING:
     from netbundle.bundle.signing import SecretKey
-    from netbundle.runtime.trust import TrustPolicy
+    from netbundle.format.trust import TrustPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,7 +131,7 @@ def keygen(prefix: str, comment: str, no_password: bool, password_env: str, forc
     """
     from netbundle.bundle.signing import generate_keypair, keypair_paths, password_from_env, write_keypair
     from netbundle.errors import InputError, UsageError
-    from netbundle.runtime import minisign
+    from netbundle.format import minisign
 
     if not Path(prefix).parent.is_dir():
         raise InputError(f"cannot write {prefix}.key: {Path(prefix).parent} is not a directory")
@@ -172,7 +172,7 @@ def endorse(old_key: Path, new_key: Path, name: str, endorser: str, password_env
     """Print an `endorsed` trust-file line: the old key vouches for the new one (key rotation)."""
     from netbundle.bundle.signing import endorse as make_endorsement
     from netbundle.errors import InputError, UsageError
-    from netbundle.runtime import minisign, trust
+    from netbundle.format import minisign, trust
 
     for value, option in ((name, "--name"), (endorser, "--endorser")):
         if not trust.is_key_name(value):
@@ -194,7 +194,7 @@ def endorse(old_key: Path, new_key: Path, name: str, endorser: str, password_env
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def show(trust_file: Path, as_json: bool) -> None:
     """Check a trust file (or a .pub file), endorsements included, and list its keys."""
-    from netbundle.runtime.trust import load_trust
+    from netbundle.format.trust import load_trust
 
     summary = describe_policy(load_trust(trust_file))
     if as_json:
@@ -228,6 +228,6 @@ def describe_policy(policy: TrustPolicy) -> dict[str, Any]:
 
 
 def _default_name(public_path: Path, fallback: str) -> str:
-    from netbundle.runtime.trust import is_key_name
+    from netbundle.format.trust import is_key_name
 
     return public_path.stem if is_key_name(public_path.stem) else fallback

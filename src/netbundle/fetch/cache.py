@@ -7,14 +7,12 @@ hash the lock already gives, without asking any index.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
 
+from netbundle._atomic import atomic_output
 from netbundle.errors import IntegrityError
 
 
@@ -40,23 +38,16 @@ class Cache:
         """Run ``write`` on a temporary file, check its sha256, and move it into place."""
         final = self.path(sha256)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp_dir = self.root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=tmp_dir, prefix=sha256[:12] + ".")
-        try:
-            with os.fdopen(fd, "w+b") as handle:
-                write(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            actual = file_sha256(Path(tmp))
+        with atomic_output(final) as handle:
+            write(handle)
+            handle.flush()
+            handle.seek(0)
+            # a real file object: file_digest reads it with readinto, which typing.BinaryIO does not declare
+            actual = hashlib.file_digest(handle, "sha256").hexdigest()  # type: ignore[arg-type]
             if actual != sha256:
                 raise IntegrityError(
                     f"cache: content hashed to {actual}, expected {sha256}; nothing was cached"
                 )
-            Path(tmp).replace(final)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
         return final
 
     def store_file(self, source: Path, sha256: str) -> Path:
@@ -68,11 +59,3 @@ class Cache:
                     out.write(chunk)
 
         return self.store(sha256, copy)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -18,8 +18,8 @@ from netbundle.errors import NetbundleError
 from netbundle.fetch.cache import Cache
 from netbundle.fetch.http import Http
 from netbundle.fetch.index import Index
-from netbundle.fetch.select import Choice
 from netbundle.lock.export import redact_url
+from netbundle.targets.choice import Choice
 
 _log = logging.getLogger(__name__)
 

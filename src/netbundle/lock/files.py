@@ -1,10 +1,10 @@
-"""Writing outputs safely: to a temporary file beside the target, then renamed into place."""
+"""Writing outputs safely: to a temporary file beside the target, then renamed into place (:mod:`netbundle._atomic`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from netbundle._atomic import write_atomic
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -14,14 +14,4 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(0o644)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from ..errors import DriftError, PrefixError, UsageError
+from ..format.tar import verify_bundle
 from . import generations as gens
-from .errors import DriftError, PrefixError, UsageError
-from .reader import verify_bundle
 from .receipt import Receipt
 from .venv import iter_distributions
 
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import os
     from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-    from .reader import VerifiedBundle
-    from .trust import TrustPolicy
+    from ..format.tar import VerifiedBundle
+    from ..format.trust import TrustPolicy
 
 MISSING = "missing"
 EXTRA = "extra"

@@ -2,7 +2,7 @@
 
 This module only parses: each command's handler lives in :mod:`netbundle.runtime.commands` (imported once a
 command runs, so ``--help`` imports little more than argparse: see benchmarks/pyz_startup.py). Expected failures
-(the :mod:`netbundle.runtime.errors` tree) become ``netbundle: error: ...`` and ``hint: ...`` on stderr and the
+(the :mod:`netbundle.errors` tree) become ``netbundle: error: ...`` and ``hint: ...`` on stderr and the
 class's exit code; ``-v`` adds the traceback; with ``--json`` the error is also printed as JSON on stdout.
 Anything else is a bug and keeps its traceback. Ctrl-C exits 130.
 """
@@ -13,8 +13,8 @@ import argparse
 import json
 import sys
 
+from ..errors import EXIT_INTERRUPTED, NetbundleError, UsageError, iter_error_classes
 from . import MIN_PYTHON
-from .errors import EXIT_INTERRUPTED, NetbundleError, UsageError, iter_error_classes
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..errors import EXIT_OK
 from .cli import DEFAULT_PREFIX_ROOT, PROG
-from .errors import EXIT_OK
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from .describe import describe
-    from .reader import verify_bundle
+    from ..format.describe import describe
+    from ..format.tar import verify_bundle
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
@@ -44,8 +44,8 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from .describe import describe, render_description, signer_ids
-    from .reader import read_unverified
+    from ..format.describe import describe, render_description, signer_ids
+    from ..format.tar import read_unverified
 
     found = read_unverified(args.bundle)
     data = describe(found.manifest, found.manifest_sha256, signer_ids(found.signatures), None)
@@ -57,9 +57,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from .describe import signer_ids
-    from .diff import diff_manifests, render_diff
-    from .reader import read_unverified
+    from ..format.describe import signer_ids
+    from ..format.diff import diff_manifests, render_diff
+    from ..format.tar import read_unverified
 
     before, after = read_unverified(args.old), read_unverified(args.new)
     result = diff_manifests(
@@ -84,7 +84,7 @@ def default_prefix(bundle_path: str) -> str:
     Safe before verification: the manifest parser accepts only normalized names (``[a-z0-9-]``), and install
     verifies the bundle before it writes anything but its lock and staging directory under the prefix.
     """
-    from .reader import read_unverified
+    from ..format.tar import read_unverified
 
     return "{}/{}".format(DEFAULT_PREFIX_ROOT, read_unverified(bundle_path).manifest.project_name)
 
@@ -161,7 +161,7 @@ def run_ee_context(args: argparse.Namespace) -> int:
 
 def run_version(args: argparse.Namespace) -> int:
     from .. import __version__
-    from . import ed25519
+    from ..format import ed25519
 
     info = {
         "netbundle": __version__,

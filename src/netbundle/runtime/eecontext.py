@@ -27,18 +27,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BundleFormatError, TargetError, UsageError
+from ..errors import BundleFormatError, TargetError, UsageError
+from ..format.tar import verify_bundle
 from .host import select_groups
-from .reader import verify_bundle
 from .trusted import resolve_policy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
-    from .manifest import Manifest, TargetEntry
-    from .reader import VerifiedBundle
-    from .trust import TrustPolicy
+    from ..format.manifest import Manifest, TargetEntry
+    from ..format.tar import VerifiedBundle
+    from ..format.trust import TrustPolicy
 
 #: A short image name: the container tool resolves it through its configured (mirror) registries, which is what
 #: a disconnected site needs anyway. Pass ``--base-image`` to name your own.

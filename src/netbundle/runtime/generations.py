@@ -26,8 +26,9 @@ import re
 import shutil
 from dataclasses import dataclass, replace
 
-from .errors import PrefixError
-from .receipt import RECEIPT, Receipt, fsync_dir, read_receipt, write_atomic
+from .._atomic import fsync_dir, write_atomic
+from ..errors import PrefixError
+from .receipt import RECEIPT, Receipt, read_receipt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from packaging.tags import sys_tags
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from .errors import BundleFormatError, TargetError, UsageError
+from ..errors import BundleFormatError, TargetError, UsageError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-    from .manifest import Manifest, TargetEntry
+    from ..format.manifest import Manifest, TargetEntry
 
 #: packaging's interpreter short names, as bundle targets spell the implementation.
 _IMPLEMENTATIONS = {"cpython": "cp", "pypy": "pp"}

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
+from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..format.tar import verify_bundle
 from . import generations as gens
-from .errors import DowngradeError, InstallError, NetbundleError, PrefixError
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
-from .reader import verify_bundle
 from .receipt import Receipt, write_receipt
 from .venv import create_venv, installed_versions
 
@@ -35,9 +35,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import IO, Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
 
-    from .manifest import Manifest, TargetEntry
-    from .reader import VerifiedBundle
-    from .trust import TrustPolicy
+    from ..format.manifest import Manifest, TargetEntry
+    from ..format.tar import VerifiedBundle
+    from ..format.trust import TrustPolicy
 
 __all__ = ["InstallResult", "install", "list_generations", "render_install", "rollback"]
 

@@ -21,7 +21,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 
-from .errors import InstallError
+from ..errors import InstallError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

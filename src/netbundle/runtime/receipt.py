@@ -6,11 +6,11 @@ Written last and atomically by ``install``: a generation directory is complete e
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 from dataclasses import dataclass, field
 
-from .errors import PrefixError
+from .._atomic import write_atomic
+from ..errors import PrefixError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,25 +106,3 @@ def write_receipt(directory: pathlib.Path, receipt: Receipt) -> None:
     """Write ``receipt.json`` atomically: the generation is complete from this moment on."""
     text = json.dumps(receipt.to_json(), indent=2, sort_keys=True) + "\n"
     write_atomic(directory / RECEIPT, text.encode("utf-8"))
-
-
-# --- atomic writes -------------------------------------------------------------------------------------------
-
-
-def write_atomic(path: pathlib.Path, data: bytes) -> None:
-    temporary = path.with_name(".{}.{}.tmp".format(path.name, os.getpid()))
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    fsync_dir(path.parent)
-
-
-def fsync_dir(directory: pathlib.Path) -> None:
-    """Make a rename durable (a power loss after the switch must not bring the old ``current`` back)."""
-    fd = os.open(str(directory), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,7 +1,7 @@
 """The keys this installer trusts: those embedded in ``netbundle.pyz`` at build time, plus ``--trust`` files.
 
 ``scripts/build-pyz --trust FILE`` writes the merged trust file as the package resource
-``netbundle/runtime/trusted-keys.txt`` (format: :mod:`netbundle.runtime.trust`), so an operator carries one file.
+``netbundle/runtime/trusted-keys.txt`` (format: :mod:`netbundle.format.trust`), so an operator carries one file.
 Run from a source tree there is no such resource and only ``--trust`` files count.
 
 Merging takes the union of the keys (a key listed twice counts once, under its first name) and the highest
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import pkgutil
 
-from .errors import InputError
-from .trust import TrustPolicy, load_trust, parse_trust
+from ..errors import InputError
+from ..format.trust import TrustPolicy, load_trust, parse_trust
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List, Optional, Sequence
 
-    from .minisign import PublicKey
+    from ..format.minisign import PublicKey
 
 #: The package resource that build-pyz writes (next to this module inside the pyz).
 RESOURCE = "trusted-keys.txt"

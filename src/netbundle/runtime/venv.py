@@ -21,7 +21,7 @@ from installer.exceptions import InstallerError
 from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
-from .errors import InstallError
+from ..errors import InstallError
 from .pip import scrubbed_env
 
 TYPE_CHECKING = False

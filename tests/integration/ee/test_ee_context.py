@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from tests.support.wheels import make_wheel
 
+from netbundle.format.manifest import FileEntry, Manifest, TargetEntry
+from netbundle.format.tar import VerifiedBundle
 from netbundle.runtime import eecontext
-from netbundle.runtime.manifest import FileEntry, Manifest, TargetEntry
-from netbundle.runtime.reader import VerifiedBundle
 
 pytestmark = pytest.mark.integration
 

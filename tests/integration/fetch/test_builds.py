@@ -124,7 +124,7 @@ def test_path_dependency_is_built(corpus_dir: Path, tmp_path: Path) -> None:
 
 
 def test_project_sdist_and_wheel(corpus_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from netbundle.build.wheels import build_project
+    from netbundle.wheels.build import build_project
 
     files = _tool_index(corpus_dir, tmp_path)
     project = tmp_path / "proj"

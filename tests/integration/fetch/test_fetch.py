@@ -168,7 +168,7 @@ def test_persistent_server_errors_fail_with_the_source(httpserver: HTTPServer, t
 
 
 def test_progress_is_reported_for_every_file(world: dict) -> None:  # type: ignore[type-arg]
-    from netbundle.fetch.wheelhouse import FetchRequest, fetch_wheelhouse
+    from netbundle.wheelhouse import FetchRequest, fetch_wheelhouse
 
     calls: list[tuple[int, int]] = []
     environ = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD}

@@ -12,10 +12,10 @@ from tests.integration.conftest import CORPUS_TARGETS
 from tests.support.simple_index import serve
 
 from netbundle.cli import cli
-from netbundle.fetch.select import choose_all
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import load_project
 from netbundle.targets import parse_target
+from netbundle.targets.choice import choose_all
 
 GROUPS = GroupSelection(with_groups=("junos", "cisco", "arista"))
 

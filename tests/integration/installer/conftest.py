@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.support.bundles import KeyPair, make_bundle, make_keypair
 
-from netbundle.runtime.trust import TrustPolicy
+from netbundle.format.trust import TrustPolicy
 
 MakeBundle = Callable[..., Path]
 

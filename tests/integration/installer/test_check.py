@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from tests.integration.installer.conftest import MakeBundle
 
+from netbundle.errors import PrefixError, UsageError
+from netbundle.format.trust import TrustPolicy
 from netbundle.runtime.check import check
-from netbundle.runtime.errors import PrefixError, UsageError
 from netbundle.runtime.install import install
-from netbundle.runtime.trust import TrustPolicy
 
 pytestmark = pytest.mark.integration
 

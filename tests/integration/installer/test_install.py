@@ -10,15 +10,15 @@ from tests.integration.installer.conftest import MakeBundle
 from tests.integration.installer.prefixes import prefix_entries, run_in_prefix
 from tests.support.bundles import pip_wheel
 
-from netbundle.runtime.errors import (
+from netbundle.errors import (
     DowngradeError,
     InstallError,
     PrefixError,
     UntrustedSignerError,
     UsageError,
 )
+from netbundle.format.trust import TrustPolicy
 from netbundle.runtime.install import install, list_generations, rollback
-from netbundle.runtime.trust import TrustPolicy
 
 pytestmark = pytest.mark.integration
 

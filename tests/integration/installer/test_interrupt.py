@@ -14,9 +14,9 @@ from tests.integration.installer.conftest import MakeBundle
 from tests.integration.installer.prefixes import prefix_entries, run_in_prefix
 from tests.support.bundles import KeyPair
 
-from netbundle.runtime.errors import PrefixError
+from netbundle.errors import PrefixError
+from netbundle.format.trust import TrustPolicy
 from netbundle.runtime.install import install
-from netbundle.runtime.trust import TrustPolicy
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.integration
 CHILD = """
 import pathlib, sys
 from netbundle.runtime import install as inst
-from netbundle.runtime.errors import NetbundleError
-from netbundle.runtime.trust import load_trust
+from netbundle.errors import NetbundleError
+from netbundle.format.trust import load_trust
 
 bundle, prefix, trust, started = sys.argv[1:5]
 real_run = inst.run

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.netns]
 CHILD = """
 import socket, sys
 from netbundle.runtime.install import install
-from netbundle.runtime.trust import load_trust
+from netbundle.format.trust import load_trust
 
 try:
     socket.create_connection(("127.0.0.1", 9), timeout=5).close()

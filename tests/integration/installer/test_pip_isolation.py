@@ -12,9 +12,9 @@ from tests.integration.installer.prefixes import run_in_prefix
 from tests.support.bundles import pip_wheel
 from tests.support.wheels import make_wheel, sha256_of
 
+from netbundle.format.trust import TrustPolicy
 from netbundle.runtime.install import install
 from netbundle.runtime.pip import pip_install_argv, run, scrubbed_env
-from netbundle.runtime.trust import TrustPolicy
 from netbundle.runtime.venv import create_venv
 
 pytestmark = pytest.mark.integration

@@ -27,7 +27,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from netbundle.runtime.check import check
 from netbundle.runtime.install import install
-from netbundle.runtime.trust import load_trust
+from netbundle.format.trust import load_trust
 
 bundle, prefix, policy = sys.argv[2], sys.argv[3], load_trust(sys.argv[4])
 print(install(bundle, prefix, policy).render_text())

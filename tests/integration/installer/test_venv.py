@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from tests.support.bundles import pip_wheel
 
-from netbundle.runtime.errors import InstallError
+from netbundle.errors import InstallError
 from netbundle.runtime.venv import create_venv, installed_versions
 
 pytestmark = pytest.mark.integration

@@ -46,7 +46,13 @@ def test_contents_are_the_runtime_and_its_pinned_dependencies(pyz: BuiltPyz) -> 
     ]  # fmt: skip
     assert "site-packages/installer-0.7.0.dist-info/METADATA" in names  # the 3.9-compatible release
     netbundle = {n.split("/", 2)[2] for n in names if n.startswith("site-packages/netbundle/")}
-    assert {n.split("/")[0] for n in netbundle} == {"__init__.py", "runtime"}
+    assert {n.split("/")[0] for n in netbundle} == {
+        "__init__.py",
+        "_atomic.py",
+        "errors.py",
+        "format",
+        "runtime",
+    }
     assert f"runtime/{RESOURCE}" in netbundle
     assert not [n for n in names if n.endswith(".pyc") or "click" in n or "_bootstrap" in n]
     for package in BUILDER_PACKAGES:
@@ -178,7 +184,7 @@ def test_an_embedded_endorsement_keeps_the_threshold_meaning(tmp_path: Path) -> 
     from tests.support.bundles import make_bundle, make_keypair
 
     from netbundle.bundle.signing import endorse
-    from netbundle.runtime.trust import TRUST_HEADER
+    from netbundle.format.trust import TRUST_HEADER
 
     old, new, other = (make_keypair(tmp_path / "keys", n) for n in ("old", "new", "other"))
     trust = tmp_path / "trust.txt"

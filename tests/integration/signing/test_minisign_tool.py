@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from netbundle.bundle import signing
-from netbundle.runtime import ed25519, minisign, trust
-from netbundle.runtime.errors import SignatureInvalidError
+from netbundle.errors import SignatureInvalidError
+from netbundle.format import ed25519, minisign, trust
 
 pytestmark = pytest.mark.integration
 backends = pytest.mark.parametrize("backend", ed25519.BACKENDS)

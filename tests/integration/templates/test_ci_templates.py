@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from netbundle.runtime.minisign import parse_public_key
+from netbundle.format.minisign import parse_public_key
 
 from .conftest import TEMPLATES, CIKey, load_yaml
 

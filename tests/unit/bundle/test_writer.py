@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from netbundle.bundle.builder import source_date_epoch
-from netbundle.bundle.writer import file_entry, write_bundle
 from netbundle.errors import UsageError
+from netbundle.format.tar import file_entry, write_bundle
 
 SIG = "netbundle/signatures/0123456789ABCDEF.minisig"
 

@@ -7,9 +7,9 @@ import pytest
 from netbundle._types import NormalizedName, Sha256
 from netbundle.errors import TargetError
 from netbundle.fetch.plan import plan_fetch
-from netbundle.fetch.select import choose, choose_all
 from netbundle.lock.model import LockedFile, LockedPackage, PackageSource, SelectedPackage
 from netbundle.targets import parse_target
+from netbundle.targets.choice import choose, choose_all
 
 
 def package(*filenames: str, source: PackageSource | None = None) -> LockedPackage:

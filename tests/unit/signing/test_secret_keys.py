@@ -16,7 +16,7 @@ from tests.support.minisign_keys import (
 
 from netbundle.bundle import signing
 from netbundle.errors import InputError, UsageError
-from netbundle.runtime import minisign
+from netbundle.format import minisign
 
 #: Test-only scrypt cost (N=1024): minisign's default takes about 1 GiB and seconds.
 LOW = {"opslimit": 32768, "memlimit": 8 << 20}

@@ -7,7 +7,7 @@ from tests.support.minisign_keys import fixed_key, public
 
 from netbundle.bundle import signing
 from netbundle.errors import UsageError
-from netbundle.runtime import ed25519, minisign, trust
+from netbundle.format import ed25519, minisign, trust
 
 backends = pytest.mark.parametrize("backend", ed25519.BACKENDS)
 DATA = b'{"format": 1}\n'

@@ -28,14 +28,14 @@ import pathlib
 import re
 from dataclasses import dataclass
 
-from . import minisign
-from .errors import (
+from ..errors import (
     InputError,
     SignatureInvalidError,
     SignatureMissingError,
     ThresholdError,
     UntrustedSignerError,
 )
+from . import minisign
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

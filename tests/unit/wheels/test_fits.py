@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from netbundle.build.wheels import BuiltWheel, check_fits
 from netbundle.errors import BuildError
 from netbundle.targets import parse_target
+from netbundle.wheels.build import BuiltWheel, check_fits
 
 
 def built(name: str) -> BuiltWheel:

@@ -18,32 +18,41 @@ Every problem found in step 3 and 4 is collected and reported at once; the stagi
 ``tarfile`` parses the headers only. A member's bytes are read straight from the file at the header's data offset,
 exactly as many as the header says, into one reused buffer that is hashed and written from: through ``tarfile``'s
 file objects the same work took three times as long as hashing the file (benchmarks/install_vs_pip.py).
+
+Writing (the builder's side, :func:`write_bundle`) keeps the layout this reader depends on: uncompressed POSIX.1-2001
+(pax) tar; the manifest first, then the signature files in name order, then every other member in path order;
+regular files only (no directory entries); mode 0644, uid/gid 0, empty user/group names, one mtime for all
+(``SOURCE_DATE_EPOCH``). The same members give the same bytes, on any machine, at any time; the file is written
+under a temporary name and renamed into place (:mod:`netbundle._atomic`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pathlib
 import shutil
 import tarfile
 from dataclasses import dataclass
 
+from .. import _atomic
+from ..errors import BundleFormatError, IntegrityError
 from . import manifest as manifest_format
 from . import trust
-from .errors import BundleFormatError, IntegrityError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import io
-    from typing import Dict, List, NoReturn, Optional, Set, Tuple, Type, Union
+    from typing import BinaryIO, Dict, List, Mapping, NoReturn, Optional, Set, Tuple, Type, Union
 
-    from .errors import NetbundleError
+    from ..errors import NetbundleError
     from .manifest import Manifest
     from .minisign import PublicKey
 
     #: A problem with one member: the failure class it belongs to and a message naming the member.
     Problem = Tuple[Type[NetbundleError], str]
+    #: A member's bytes to write: in memory, or the file that holds them.
+    Content = Union[bytes, pathlib.Path]
 
 #: Caps on the members read into memory before the signature is checked.
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
@@ -95,7 +104,7 @@ def verify_bundle(
 
     ``staging`` must not exist or be an empty directory; it is created private (0700). On any failure it is
     removed again and the error says what was wrong: :class:`BundleFormatError`, :class:`IntegrityError`, or
-    one of the signature errors of :func:`netbundle.runtime.trust.verify_manifest`.
+    one of the signature errors of :func:`netbundle.format.trust.verify_manifest`.
     """
     name = os.fspath(path)
     created = _prepare_staging(staging) if staging is not None else False
@@ -357,3 +366,84 @@ def _discard(staging: pathlib.Path, created: bool) -> None:
             shutil.rmtree(str(child), ignore_errors=True)
         else:
             child.unlink()
+
+
+# --- writing (builder side) -------------------------------------------------------------------------------------
+
+
+def content_digest(content: Content) -> Tuple[str, int]:
+    """The sha256 (hex) and size of a member's content, read in chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with _open_content(content) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def file_sha256(path: pathlib.Path) -> str:
+    """The sha256 (hex) of a file's bytes."""
+    return content_digest(path)[0]
+
+
+def file_entry(path: str, kind: str, content: Content) -> manifest_format.FileEntry:
+    """The manifest entry of a member: its size and sha256, read from the content itself."""
+    sha256, size = content_digest(content)
+    return manifest_format.FileEntry(path=path, size=size, sha256=sha256, kind=kind)
+
+
+def write_bundle(
+    out: pathlib.Path,
+    *,
+    manifest: bytes,
+    signatures: Mapping[str, bytes],
+    files: Mapping[str, Content],
+    mtime: int,
+) -> pathlib.Path:
+    """Write the bundle tar to ``out`` atomically and return ``out``.
+
+    ``signatures`` maps member names under ``netbundle/signatures/`` to signature file bytes; ``files`` maps the
+    manifest's file paths to their content.
+    """
+    signature_dir = manifest_format.SIGNATURE_DIR
+    members: List[Tuple[str, Content]] = [(manifest_format.MANIFEST_PATH, manifest)]
+    for name in sorted(signatures):
+        if not name.startswith(signature_dir) or "/" in name[len(signature_dir) :]:
+            raise ValueError("signature member outside {}: {}".format(signature_dir, name))
+        members.append((name, signatures[name]))
+    for path in sorted(files):
+        if not manifest_format.is_safe_member_path(path):
+            raise ValueError("unsafe bundle member path: {}".format(path))
+        members.append((path, files[path]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        _atomic.atomic_output(out) as raw,
+        tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for name, content in members:
+            _add_member(tar, name, content, mtime)
+    return out
+
+
+def _content_size(content: Content) -> int:
+    return len(content) if isinstance(content, bytes) else content.stat().st_size
+
+
+def _open_content(content: Content) -> BinaryIO:
+    return io.BytesIO(content) if isinstance(content, bytes) else content.open("rb")
+
+
+def _add_member(tar: tarfile.TarFile, name: str, content: Content, mtime: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = _content_size(content)
+    info.mtime = mtime
+    info.mode = 0o644
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.type = tarfile.REGTYPE
+    with _open_content(content) as stream:
+        tar.addfile(info, stream)

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
-from netbundle.build.pool import BuildPool
 from netbundle.errors import BuildError, InputError
 from netbundle.targets import parse_target
+from netbundle.wheels.pool import BuildPool
 
 
 def test_values_come_back_from_other_processes() -> None:
@@ -30,9 +30,9 @@ def test_an_expected_error_keeps_its_class_message_and_hint() -> None:
 def test_log_records_are_logged_by_the_parent(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     with BuildPool() as pool:
-        pool.result(pool.submit(logging.getLogger("netbundle.build.wheels").info, "built %s", "x-1.0"))
+        pool.result(pool.submit(logging.getLogger("netbundle.wheels.build").info, "built %s", "x-1.0"))
     assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
-        ("netbundle.build.wheels", logging.INFO, "built x-1.0")
+        ("netbundle.wheels.build", logging.INFO, "built x-1.0")
     ]
 
 

@@ -32,7 +32,7 @@ from netbundle.errors import BuildError, NetbundleError
 T = TypeVar("T")
 #: where ``netbundle`` is imported from, for the worker (which must import this same copy)
 _IMPORT_ROOT = str(Path(__file__).resolve().parents[2])
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from netbundle.build.pool import _worker; _worker(sys.argv[2])"
+_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from netbundle.wheels.pool import _worker; _worker(sys.argv[2])"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netbundle.build.wheels import _source_files, cached_project, project_cache_key
+from netbundle.wheels.build import _source_files, cached_project, project_cache_key
 
 
 @pytest.fixture

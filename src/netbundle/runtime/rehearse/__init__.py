@@ -29,9 +29,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from .errors import InputError, RehearsalError
-from .rehearse_probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
-from .rehearse_report import Rehearsal, Step, render_markdown, write_reports
+from ...errors import InputError, RehearsalError
+from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
+from .report import Rehearsal, Step, render_markdown, write_reports
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def rehearse(request: RehearsalRequest) -> Rehearsal:
     :raises BundleFormatError: the bundle cannot be read at all. :raises RehearsalError: netns demanded but
         unavailable. :raises InputError: the report directory cannot be written (checked before any step). Step failures do not raise: they are in the result (``exit_code`` 23) and the report.
     """
-    from .reader import read_unverified
+    from ...format.tar import read_unverified
 
     unverified = read_unverified(request.bundle)
     check_report_dir(request.report_dir)
@@ -259,7 +259,7 @@ def check_report_dir(directory: str) -> None:
 def _run_steps(
     request: RehearsalRequest, unverified: Any, isolation: Isolation, scratch: str
 ) -> Tuple[List[Step], Optional[Any]]:
-    from . import generations as gens
+    from .. import generations as gens
 
     prefix = str(pathlib.Path(scratch) / "prefix")
     argv = install_argv(request, prefix, sys.executable)
@@ -311,8 +311,8 @@ def _result(
     started: float,
     scratch: str,
 ) -> Rehearsal:
-    from .. import __version__
-    from .host import HostInfo
+    from ... import __version__
+    from ..host import HostInfo
 
     manifest = unverified.manifest
     bundle = {

@@ -22,8 +22,8 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 
+from ..errors import InputError, SignatureInvalidError
 from . import ed25519
-from .errors import InputError, SignatureInvalidError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def verify_signature(
     """Check ``signature`` over ``data`` with ``key`` the way ``minisign -V -H`` does (prehashed algorithm, key id,
     signature, global signature over the trusted comment).
 
-    :param backend: the Ed25519 backend (see :mod:`netbundle.runtime.ed25519`); None picks the best available.
+    :param backend: the Ed25519 backend (see :mod:`netbundle.format.ed25519`); None picks the best available.
     :param allow_legacy: also accept the legacy non-prehashed ``Ed`` algorithm (plain ``minisign -V``).
     :raises SignatureInvalidError: any check fails; the message names the key id.
     """

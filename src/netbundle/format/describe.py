@@ -6,8 +6,8 @@ JSON object, :func:`render_description` the human text from that object, so ``--
 
 from __future__ import annotations
 
+from ..errors import SignatureInvalidError
 from . import minisign
-from .errors import SignatureInvalidError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -5,23 +5,23 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from netbundle.build.pool import BuildPool
-from netbundle.build.wheels import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle._atomic import atomic_directory
 from netbundle.errors import UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
-from netbundle.fetch.select import choose_all
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
+from netbundle.targets.choice import choose_all
+from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.pool import BuildPool
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -216,8 +216,7 @@ def _write_output(
 ) -> None:
     """Build the wheelhouse in a temporary directory beside ``output``, then move it into place."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    try:
+    with atomic_directory(output) as staging:
         for target in targets:
             materialize(fetched.paths, plan.choices[target.name], staging / target.name)
             for choice in plan.choices[target.name]:
@@ -227,12 +226,6 @@ def _write_output(
         data = plan_json(plan, targets)
         data["built"] = {name: _provenance(b) for name, b in sorted(built.items())}
         (staging / "plan.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-        if output.exists():
-            shutil.rmtree(output)
-        staging.replace(output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _provenance(built: BuiltWheel) -> dict[str, str]:

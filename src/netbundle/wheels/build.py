@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import parse_wheel_filename
 
+from netbundle._atomic import atomic_output, write_atomic
 from netbundle.errors import BuildError
-from netbundle.fetch.cache import file_sha256
-from netbundle.fetch.select import Choice
+from netbundle.format.tar import file_sha256
 from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
+from netbundle.targets.choice import Choice
 
 if TYPE_CHECKING:
     import build.env
@@ -99,7 +100,7 @@ def build_wheel(
 ) -> BuiltWheel:
     """Build (or take from the cache) the wheel for one ``needs_build`` choice.
 
-    Safe to run in a :class:`~netbundle.build.pool.BuildPool` worker: it only reads its inputs and writes the cache
+    Safe to run in a :class:`~netbundle.wheels.pool.BuildPool` worker: it only reads its inputs and writes the cache
     entry ``built/<input sha256>/`` (the wheel and ``build.json``, its provenance), each file renamed into place.
     """
     package = choice.package
@@ -175,7 +176,7 @@ def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
     """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
 
     Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
-    added to it). Runs in a :class:`~netbundle.build.pool.BuildPool` worker or in-process.
+    added to it). Runs in a :class:`~netbundle.wheels.pool.BuildPool` worker or in-process.
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-project-") as tmp:
         # a pristine copy: backends write into the tree (egg-info, build/), which would change the next sdist
@@ -209,9 +210,7 @@ def _not_source(name: str) -> bool:
 
 def _write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    write_atomic(path, data)
 
 
 def normalize_sdist(path: Path, epoch: int) -> None:
@@ -225,9 +224,8 @@ def normalize_sdist(path: Path, epoch: int) -> None:
     with tarfile.open(path) as src:
         members = sorted((m for m in src.getmembers() if m.isfile() or m.isdir()), key=lambda m: m.name)
         payload = [(m, src.extractfile(m).read() if m.isfile() else b"") for m in members]  # type: ignore[union-attr]
-    tmp = path.with_name(path.name + ".tmp")
     with (
-        tmp.open("wb") as raw,
+        atomic_output(path) as raw,
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as out,
     ):
@@ -236,7 +234,6 @@ def normalize_sdist(path: Path, epoch: int) -> None:
             member.mode = 0o755 if member.isdir() or member.mode & 0o111 else 0o644
             member.pax_headers = {}
             out.addfile(member, io.BytesIO(data) if member.isfile() else None)
-    tmp.replace(path)
 
 
 def check_fits(built: BuiltWheel, target: Target, package: str) -> None:

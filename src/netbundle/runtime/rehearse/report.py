@@ -7,12 +7,11 @@ same facts for a person (pasted into the change ticket).
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import tempfile
 from dataclasses import dataclass
 
-from .errors import InputError, RehearsalError
+from ..._atomic import write_atomic
+from ...errors import InputError, RehearsalError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -176,17 +175,5 @@ def write_reports(directory: str, result: Rehearsal) -> Tuple[pathlib.Path, path
 
 
 def _write_atomic(path: pathlib.Path, text: str) -> pathlib.Path:
-    handle, name = tempfile.mkstemp(prefix=".rehearsal-", dir=str(path.parent))
-    partial = pathlib.Path(name)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        partial.chmod(0o644)
-        partial.replace(path)
-    except BaseException:
-        if partial.exists():
-            partial.unlink()
-        raise
+    write_atomic(path, text.encode("utf-8"))
     return path
