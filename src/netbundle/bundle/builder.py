@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
 from netbundle.bundle import contents as plan
-from netbundle.bundle.pipwheel import fetch_pip
+from netbundle.bundle.pipwheel import choose_pin, fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import BuildError, UsageError
@@ -107,9 +107,13 @@ def build_bundle(request: BuildRequest) -> BuildResult:
             own.discard()
             raise
         project = own.wait()
-    pip = fetch_pip(
-        found.indexes.get(None), found.indexes.http, found.cache, found.targets, request.pip_version
+    pin = choose_pin(
+        found.targets,
+        found.loaded.pyproject.netbundle,
+        request.pip_version,
+        where=str(found.loaded.pyproject_path),
     )
+    pip = fetch_pip(found.indexes.get(None), found.indexes.http, found.cache, pin)
     groups = tuple(sorted(resolve_groups(found.loaded.pyproject, found.selection)))
     carried = plan.plan_contents(
         found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project

@@ -70,9 +70,23 @@ def describe(
             }
             for p in manifest.packages
         ],
+        "pip": _pip(manifest, wheels),
         "files": len(manifest.files),
         "bytes": sum(f.size for f in manifest.files),
         "smoke": list(manifest.smoke),
+    }
+
+
+def _pip(manifest: Manifest, files: Mapping[str, Any]) -> Optional[Dict[str, str]]:
+    """The carried pip wheel: its file, version (from the wheel name) and sha256."""
+    if manifest.pip_wheel is None:
+        return None
+    name = manifest.pip_wheel.split("/")[-1]
+    entry = files.get(manifest.pip_wheel)
+    return {
+        "file": name,
+        "version": name.split("-")[1] if name.count("-") >= 2 else "",
+        "sha256": entry.sha256 if entry is not None else "",
     }
 
 
@@ -127,6 +141,8 @@ def render_description(data: Mapping[str, Any]) -> str:
                     artifact["file"], artifact["origin"], ", ".join(artifact["targets"])
                 )
             )
+    if data.get("pip"):
+        lines.append("  pip: {} (sha256 {})".format(data["pip"]["version"], data["pip"]["sha256"]))
     if data["smoke"]:
         lines.append("  rehearsal smoke commands: " + "; ".join(data["smoke"]))
     return "\n".join(lines)

@@ -7,6 +7,7 @@ Both project styles are read: PEP 621 ``[project]`` (Poetry 2) and ``[tool.poetr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -65,6 +66,9 @@ class NetbundleConfig:
     targets: tuple[Mapping[str, object], ...] = ()
     index_url: str | None = None
     smoke: tuple[str, ...] = ()
+    #: ``pip = { version = "...", sha256 = "..." }``: the pip wheel the bundle carries (else the builder's table)
+    pip_version: str | None = None
+    pip_sha256: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,6 +81,9 @@ class Project:
     sources: tuple[Source, ...] = ()
     package_mode: bool = True
     netbundle: NetbundleConfig = field(default_factory=NetbundleConfig)
+    #: a url-less ``[[tool.poetry.source]] name = "pypi"`` entry: its priority and how many url sources precede it,
+    #: which place the default index in the pool (None: implicit, only when no primary source is configured)
+    default_index: tuple[SourcePriority, int] | None = None
 
 
 def parse_pyproject(data: Mapping[str, object], *, where: str = "pyproject.toml") -> Project:
@@ -100,6 +107,7 @@ def parse_pyproject(data: Mapping[str, object], *, where: str = "pyproject.toml"
         groups=_groups(project, poetry, data, where),
         extras=_extras(project, poetry),
         sources=_sources(poetry, where),
+        default_index=_default_index(poetry),
         package_mode=package_mode,
         netbundle=_netbundle(_table(_table(data, "tool", where), "netbundle", where), where),
     )
@@ -236,16 +244,32 @@ def _extras(project: Mapping[str, object], poetry: Mapping[str, object]) -> dict
     return extras
 
 
+def _source_priority(raw: Mapping[str, object]) -> str:
+    """``priority``, or Poetry 1's ``default = true`` / ``secondary = true``; primary when none is given."""
+    if raw.get("default") is True:
+        return "default"
+    if raw.get("secondary") is True:
+        return "secondary"
+    return str(raw.get("priority", "primary"))
+
+
+def _default_index(poetry: Mapping[str, object]) -> tuple[SourcePriority, int] | None:
+    before = 0
+    for raw in _list(poetry.get("source")):
+        if not isinstance(raw, Mapping):
+            continue
+        if str(raw.get("name", "")).lower() == "pypi" and "url" not in raw:
+            return _source_priority(raw), before  # type: ignore[return-value]  # checked by _sources
+        before += 1
+    return None
+
+
 def _sources(poetry: Mapping[str, object], where: str) -> tuple[Source, ...]:
     sources = []
     for index, raw in enumerate(_list(poetry.get("source"))):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
             raise InputError(f"{where}: [[tool.poetry.source]] #{index + 1} needs a name")
-        priority = str(raw.get("priority", "primary"))
-        if raw.get("default") is True:
-            priority = "default"
-        elif raw.get("secondary") is True:
-            priority = "secondary"
+        priority = _source_priority(raw)
         if priority not in _PRIORITIES:
             raise InputError(
                 f"{where}: source {raw['name']!r} has unknown priority {priority!r}",
@@ -266,12 +290,33 @@ def _netbundle(table: Mapping[str, object], where: str) -> NetbundleConfig:
         raise InputError(f"{where}: [[tool.netbundle.targets]] entries must be tables")
     rehearse = _table(table, "rehearse", where)
     index_url = table.get("index-url")
+    pip_version, pip_sha256 = _pip_pin(table.get("pip"), where)
     return NetbundleConfig(
         groups=tuple(canonicalize_name(str(g)) for g in _list(table.get("groups"))),
         targets=tuple(t for t in targets if isinstance(t, Mapping)),
         index_url=str(index_url) if index_url is not None else None,
         smoke=tuple(str(s) for s in _list(rehearse.get("smoke"))),
+        pip_version=pip_version,
+        pip_sha256=pip_sha256,
     )
+
+
+def _pip_pin(raw: object, where: str) -> tuple[str | None, str | None]:
+    if raw is None:
+        return None, None
+    example = 'pip = { version = "26.3", sha256 = "<64 hex digits of pip-26.3-py3-none-any.whl>" }'
+    if not isinstance(raw, Mapping) or set(raw) != {"version", "sha256"}:
+        raise InputError(
+            f"{where}: [tool.netbundle] pip must give exactly a version and a sha256", hint=example
+        )
+    version, sha256 = str(raw["version"]), str(raw["sha256"]).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256) or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
+        raise InputError(
+            f"{where}: [tool.netbundle] pip = {{ version = {version!r}, sha256 = {sha256!r} }} is not a release "
+            "number and a sha256 of 64 hex digits",
+            hint=example,
+        )
+    return version, sha256
 
 
 def _list(value: object) -> Sequence[object]:

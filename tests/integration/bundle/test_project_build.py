@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.bundles import make_keypair
+from tests.support.bundles import make_keypair, pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_sdist, make_wheel
@@ -26,6 +26,8 @@ SETUPTOOLS = 'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_m
 def index_files(corpus_dir: Path, tmp_path: Path) -> Path:
     files = tmp_path / "index"
     shutil.copytree(corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"))
+    for pinned in pinned_pips().glob("pip-*.whl"):
+        shutil.copy2(pinned, files / pinned.name)
     return files
 
 
