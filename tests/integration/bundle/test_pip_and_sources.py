@@ -105,9 +105,8 @@ def test_a_substituted_pip_under_the_pinned_name_is_refused(tmp_path: Path) -> N
 def test_a_configured_pip_pin_is_carried(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     older = next(p for p in PIP_PINS if p.requires_python == ">=3.9")
-    shutil.copy2(
-        pinned_pips() / older.filename, index_dir / older.filename
-    ) if index_dir.mkdir() is None else None
+    index_dir.mkdir()
+    shutil.copy2(pinned_pips() / older.filename, index_dir / older.filename)
     pure = make_wheel(index_dir, "pure", "1.0")
     with serve(index_dir) as index:
         project = write_project(
