@@ -36,6 +36,7 @@ from netbundle.format.manifest import (
 from netbundle.format.tar import file_entry, file_sha256, write_bundle
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
+from netbundle.targets import targets_from_config
 from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
 from netbundle.wheels.build import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
 from netbundle.wheels.pool import BuildPool
@@ -107,8 +108,11 @@ def build_bundle(request: BuildRequest) -> BuildResult:
             own.discard()
             raise
         project = own.wait()
+    # every configured target counts, not only those of this build: parts built per target on different runners
+    # then carry the same pip, and merge
+    configured = targets_from_config(found.loaded.pyproject.netbundle.targets)
     pin = choose_pin(
-        found.targets,
+        (*found.targets, *configured),
         found.loaded.pyproject.netbundle,
         request.pip_version,
         where=str(found.loaded.pyproject_path),

@@ -273,8 +273,9 @@ def test_merge_of_per_target_parts_equals_the_combined_build(world: dict) -> Non
     parts = []
     for target in ("cp311-manylinux_2_28_x86_64", "cp39-manylinux_2_28_x86_64"):
         part = world["tmp"] / f"part-{target}.tar"
+        # inline targets: each part names the combined build's pip (the cp39 target's), as merge requires
         argv = ["build", "-P", str(world["project"]), "--index-url", world["public"].url, "--cache-dir",
-                str(world["tmp"] / "cache"), "--target", target, *key, "-o", str(part)]  # fmt: skip
+                str(world["tmp"] / "cache"), "--target", target, "--pip-version", "26.0.1", *key, "-o", str(part)]  # fmt: skip
         env = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD,
                "SOURCE_DATE_EPOCH": "1767225600"}  # fmt: skip
         assert CliRunner().invoke(cli, argv, env=env).exit_code == 0

@@ -117,3 +117,22 @@ def test_a_configured_pip_pin_is_carried(tmp_path: Path) -> None:
         code, output = build(project, index.url, tmp_path, tmp_path / "b.tar")
     assert code == 0, output
     assert tools_member(tmp_path / "b.tar") == (f"tools/{older.filename}", older.sha256)
+
+
+def test_every_configured_target_decides_the_pip_so_per_target_parts_agree(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    pure = make_wheel(index_dir, "pure", "1.0")
+    for pin in PIP_PINS:
+        shutil.copy2(pinned_pips() / pin.filename, index_dir / pin.filename)
+    targets = "".join(
+        f'\n[[tool.netbundle.targets]]\nname = "{name}"\npython = "{python}"\nplatform = "manylinux_2_28_x86_64"\n'
+        for name, python in (("old", "3.9"), ("new", "3.11"))
+    )
+    with serve(index_dir) as index:
+        project = write_project(tmp_path / "project", [Pkg("pure", "1.0", [pure])], netbundle=targets)
+        argv = ["build", "-P", str(project), "--index-url", index.url, "--cache-dir", str(tmp_path / "cache"),
+                "--target", "new", "--unsigned", "-o", str(tmp_path / "new.tar")]  # fmt: skip
+        result = CliRunner().invoke(cli, argv, env={"SOURCE_DATE_EPOCH": "1767225600"})
+    assert result.exit_code == 0, result.output
+    name, _ = tools_member(tmp_path / "new.tar")
+    assert name == "tools/pip-26.0.1-py3-none-any.whl"  # the configured 3.9 target needs it
