@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from netbundle._atomic import atomic_directory
-from netbundle.errors import UsageError
+from netbundle.errors import InputError, UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
@@ -21,6 +21,7 @@ from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
 from netbundle.targets.choice import choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
 
 
@@ -38,6 +39,8 @@ class FetchRequest:
     build: bool = True
     #: Called as (done, total) after each download; the CLI draws a progress line with it on a terminal.
     progress: Callable[[int, int], None] | None = None
+    #: ``--build-constraint`` files: pins for the build requirements of sdist/git/path builds (and the project's)
+    build_constraints: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -122,8 +125,9 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
     )
     built: dict[str, BuiltWheel] = {}
     if request.build:
+        environment = build_environment(loaded, request, indexes)
         with contextlib.nullcontext(pool) if pool else BuildPool() as builds:
-            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds)
+            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds, environment)
     return Gathered(
         loaded=loaded,
         selection=selection,
@@ -154,6 +158,29 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
     )
 
 
+def build_environment(
+    loaded: LoadedProject, request: FetchRequest, indexes: SourceIndexes | None = None
+) -> BuildEnvironment:
+    """Where PEP 517 builds install build requirements from (the project's pool) and the constraints that pin them
+    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project).
+
+    :raises InputError: a constraints file does not exist.
+    """
+    if indexes is None:
+        indexes = SourceIndexes.for_project(loaded, index_url=request.index_url, environ=request.environ)
+    configured = [loaded.root / path for path in loaded.pyproject.netbundle.build_constraints]
+    files = [*request.build_constraints, *configured]
+    for path in files:
+        if not path.is_file():
+            raise InputError(
+                f"build constraints file {path} does not exist",
+                hint="give --build-constraint an existing file, or fix [tool.netbundle] build-constraints",
+            )
+    return BuildEnvironment(
+        index_urls=indexes.pool_urls(), constraints=tuple(str(p.resolve()) for p in files)
+    )
+
+
 def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[[object, bool], None] | None:
     if report is None:
         return None
@@ -174,6 +201,7 @@ def _build_all(
     targets: Sequence[Target],
     request: FetchRequest,
     pool: BuildPool,
+    environment: BuildEnvironment,
 ) -> dict[str, BuiltWheel]:
     """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
@@ -192,6 +220,7 @@ def _build_all(
             project_root=loaded.root,
             cache_root=cache_root,
             epoch=epoch,
+            environment=environment,
         )
     for name, future in running.items():
         ready[name] = pool.result(future)
@@ -228,13 +257,14 @@ def _write_output(
         (staging / "plan.json").write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def _provenance(built: BuiltWheel) -> dict[str, str]:
+def _provenance(built: BuiltWheel) -> dict[str, object]:
     return {
         "wheel": built.path.name,
         "sha256": built.sha256,
         "input": built.input_filename,
         "input_sha256": built.input_sha256,
         "backend": built.backend,
+        "build_requirements": [str(r) for r in built.requirements],
     }
 
 

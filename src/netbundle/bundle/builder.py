@@ -37,8 +37,9 @@ from netbundle.format.tar import file_entry, file_sha256, write_bundle
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import targets_from_config
-from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
+from netbundle.wheelhouse import FetchRequest, Gathered, build_environment, cache_of, gather
 from netbundle.wheels.build import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
+from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
 
 if TYPE_CHECKING:
@@ -101,7 +102,8 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     epoch = source_date_epoch(request.fetch.environ)
     with BuildPool() as pool:
         # the project's own build needs nothing from the downloads: it runs while they do
-        own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool)
+        environment = build_environment(loaded, request.fetch)
+        own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool, environment)
         try:
             found = gather(request.fetch, pool=pool)
         except BaseException:
@@ -171,7 +173,14 @@ class _ProjectBuild:
     staging: Path | None = None
 
     @classmethod
-    def start(cls, loaded: LoadedProject, cache_root: Path, epoch: int, pool: BuildPool) -> _ProjectBuild:
+    def start(
+        cls,
+        loaded: LoadedProject,
+        cache_root: Path,
+        epoch: int,
+        pool: BuildPool,
+        environment: BuildEnvironment,
+    ) -> _ProjectBuild:
         if not loaded.pyproject.package_mode:
             return cls(loaded=loaded, entry=None, pool=pool)
         entry = cache_root / "project" / project_cache_key(loaded.root, epoch)
@@ -181,7 +190,9 @@ class _ProjectBuild:
             return own
         entry.parent.mkdir(parents=True, exist_ok=True)
         own.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=entry.parent))
-        own.running = pool.submit(build_project, loaded.root, own.staging, epoch=epoch)
+        own.running = pool.submit(
+            build_project, loaded.root, own.staging, epoch=epoch, environment=environment
+        )
         return own
 
     def wait(self) -> plan.ProjectArtifacts | None:

@@ -108,7 +108,9 @@ def _bundled_file(
                 f"{package.name} {package.version} has no wheel for target {choice.target} and was not built",
                 hint="run without --no-build, or on a runner of that platform and `netbundle merge` the parts",
             )
-        info = BuildInfo(wheel.input_filename, wheel.input_sha256, wheel.backend)
+        info = BuildInfo(
+            wheel.input_filename, wheel.input_sha256, wheel.backend, tuple(str(r) for r in wheel.requirements)
+        )
         origin = _origin(package, wheel.input_filename, wheel.input_sha256, info)
         return wheel_member(wheel.path.name), wheel.path, wheel.sha256, origin
     file = _chosen_file(choice)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from netbundle.errors import NetworkError
-from netbundle.fetch.http import Http, credentials_for, load_poetry_auth
+from netbundle.fetch.http import HostCredentials, Http, credentials_for, load_poetry_auth
 from netbundle.fetch.index import SimpleIndex
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedPackage
@@ -120,6 +121,8 @@ class SourceIndexes:
         self.http = http
         self._made: dict[str | None, SimpleIndex] = {}
         self.pool = pool_order(sources, default_index)
+        #: host:port -> credentials (given to pip only when it installs build requirements)
+        self.credentials: Mapping[str, HostCredentials] = {}
 
     @classmethod
     def for_project(
@@ -128,13 +131,16 @@ class SourceIndexes:
         default = default_index_url(index_url, environ, loaded)
         sources = loaded.pyproject.sources
         everything = [*sources, Source(name="netbundle-default", url=default)]
-        http = Http(credentials_for(everything, environ, load_poetry_auth(environ)), concurrency=concurrency)
+        credentials = credentials_for(everything, environ, load_poetry_auth(environ))
+        http = Http(credentials, concurrency=concurrency)
         lock_urls = {
             p.source.reference: p.source.url
             for p in loaded.lock.packages
             if p.source is not None and p.source.type == "legacy" and p.source.reference
         }
-        return cls(sources, default, http, lock_urls, loaded.pyproject.default_index)
+        made = cls(sources, default, http, lock_urls, loaded.pyproject.default_index)
+        made.credentials = credentials
+        return made
 
     def url_of(self, name: str | None) -> str:
         """The URL of a source (redacted); ``None``: the pool's first member, where unpinned packages come from."""
@@ -150,6 +156,19 @@ class SourceIndexes:
             )
         return redact_url(url)
 
+    def pool_urls(self) -> tuple[str, ...]:
+        """The pool's URLs in order, each with its source's credentials as user information (for pip only: never
+        show or log them)."""
+        urls = []
+        for name in self.pool:
+            url = self.url_of(name)
+            parts = urlsplit(url)
+            found = self.credentials.get(
+                f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+            )
+            urls.append(_with_credentials(url, found.username, found.password) if found else url)
+        return tuple(urls)
+
     def get(self, name: str | None) -> SimpleIndex | PoolIndex:
         """The index of a source; ``None``: the pool (for packages the lock pins to no source)."""
         if name is None:
@@ -162,3 +181,14 @@ class SourceIndexes:
                 DEFAULT_SOURCE if name is None else name, self.url_of(name), self.http
             )
         return self._made[name]
+
+
+def _with_credentials(url: str, username: str, password: str) -> str:
+    """``url`` with ``username:password@`` (percent-encoded) as its user information.
+
+    >>> _with_credentials("https://corp.example/simple/", "ops", "p@ss")
+    'https://ops:p%40ss@corp.example/simple/'
+    """
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(username, safe='')}:{quote(password, safe='')}@{host}"))

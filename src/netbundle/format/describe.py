@@ -64,6 +64,7 @@ def describe(
                         "sha256": a.origin.sha256 if a.path not in wheels else wheels[a.path].sha256,
                         "targets": list(a.targets),
                         "origin": _origin_text(a.origin, a.path.split("/")[-1]),
+                        "build_requirements": list(a.origin.build.requirements) if a.origin.build else [],
                     }
                     for a in p.artifacts
                 ],
@@ -102,6 +103,8 @@ def _origin_text(origin: Origin, bundled: str) -> str:
         where += ", from {}".format(origin.filename)
     if origin.build is not None:
         where += ", built with {}".format(origin.build.backend)
+        if origin.build.requirements:
+            where += " from {}".format(", ".join(origin.build.requirements))
     return where
 
 

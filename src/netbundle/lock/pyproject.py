@@ -69,6 +69,8 @@ class NetbundleConfig:
     #: ``pip = { version = "...", sha256 = "..." }``: the pip wheel the bundle carries (else the builder's table)
     pip_version: str | None = None
     pip_sha256: str | None = None
+    #: ``build-constraints``: constraints files (relative to the project) for PEP 517 build requirements
+    build_constraints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -298,6 +300,7 @@ def _netbundle(table: Mapping[str, object], where: str) -> NetbundleConfig:
         smoke=tuple(str(s) for s in _list(rehearse.get("smoke"))),
         pip_version=pip_version,
         pip_sha256=pip_sha256,
+        build_constraints=tuple(str(p) for p in _list(table.get("build-constraints"))),
     )
 
 

@@ -38,6 +38,12 @@ from netbundle.format.tar import file_sha256
 from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 from netbundle.targets.choice import Choice
+from netbundle.wheels.environment import (
+    BuildEnvironment,
+    BuildRequirement,
+    backend_environ,
+    parse_install_report,
+)
 
 if TYPE_CHECKING:
     import build.env
@@ -67,6 +73,8 @@ class BuiltWheel:
     input_filename: str
     input_sha256: str
     backend: str
+    #: what pip installed into the build's isolated environment (empty for an entry built before netbundle kept it)
+    requirements: tuple[BuildRequirement, ...] = ()
 
     @property
     def is_pure(self) -> bool:
@@ -96,7 +104,13 @@ def _git_commit(source: PackageSource) -> str:
 
 
 def build_wheel(
-    choice: Choice, *, input_path: Path | None, project_root: Path, cache_root: Path, epoch: int
+    choice: Choice,
+    *,
+    input_path: Path | None,
+    project_root: Path,
+    cache_root: Path,
+    epoch: int,
+    environment: BuildEnvironment | None = None,
 ) -> BuiltWheel:
     """Build (or take from the cache) the wheel for one ``needs_build`` choice.
 
@@ -111,16 +125,32 @@ def build_wheel(
     found = _read_built(cached, input_sha)
     if found is not None:
         return found
+    installed: list[BuildRequirement] = []
     with _source_tree(choice, input_path, project_root) as (tree, input_name):
-        wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
+        wheel = _run_build(
+            tree,
+            cached,
+            epoch,
+            f"{package.name} {package.version}",
+            environment or BuildEnvironment(),
+            installed,
+        )
         built = BuiltWheel(
             path=wheel,
             sha256=file_sha256(wheel),
             input_filename=input_name,
             input_sha256=input_sha,
             backend=_backend(tree),
+            requirements=tuple(sorted(set(installed), key=lambda r: (r.name.lower(), r.version))),
         )
-    provenance = {"wheel": wheel.name, "input": input_name, "backend": built.backend}
+    provenance = {
+        "wheel": wheel.name,
+        "input": input_name,
+        "backend": built.backend,
+        "requirements": [
+            {"name": r.name, "version": r.version, "sha256": r.sha256} for r in built.requirements
+        ],
+    }
     _write_atomic(cached / _PROVENANCE, json.dumps(provenance, sort_keys=True).encode())
     return built
 
@@ -137,6 +167,10 @@ def _read_built(cached: Path, input_sha: str) -> BuiltWheel | None:
             input_filename=str(provenance["input"]),
             input_sha256=input_sha,
             backend=str(provenance["backend"]),
+            requirements=tuple(
+                BuildRequirement(name=str(r["name"]), version=str(r["version"]), sha256=r.get("sha256"))
+                for r in provenance.get("requirements", ())
+            ),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None  # not built yet, or an entry of an older netbundle: build (again)
@@ -172,7 +206,9 @@ def cached_project(entry: Path) -> tuple[Path, Path] | None:
     return (sdists[0], wheels[0]) if len(sdists) == 1 and len(wheels) == 1 else None
 
 
-def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
+def build_project(
+    root: Path, outdir: Path, *, epoch: int, environment: BuildEnvironment | None = None
+) -> tuple[Path, Path]:
     """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
 
     Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
@@ -185,7 +221,9 @@ def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
             copy = pristine / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        with _isolated_builds(epoch, f"project {root.name}") as build_in:
+        with _isolated_builds(
+            epoch, f"project {root.name}", environment or BuildEnvironment(), []
+        ) as build_in:
             sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
             normalize_sdist(sdist, epoch)
             tree = _unpack_sdist(sdist, Path(tmp) / "src")
@@ -322,18 +360,29 @@ Distribution = Literal["sdist", "wheel"]
 
 
 def _run_build(
-    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Distribution = "wheel"
+    tree: Path,
+    outdir: Path,
+    epoch: int,
+    what: str,
+    environment: BuildEnvironment,
+    installed: list[BuildRequirement],
+    *,
+    distribution: Distribution = "wheel",
 ) -> Path:
-    with _isolated_builds(epoch, what) as build_in:
+    with _isolated_builds(epoch, what, environment, installed) as build_in:
         return build_in(tree, distribution, outdir)
 
 
 @contextmanager
-def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
+def _isolated_builds(
+    epoch: int, what: str, environment: BuildEnvironment, record: list[BuildRequirement]
+) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
     """One isolated PEP 517 environment; yields ``build_in(tree, distribution, outdir) -> built file``.
 
     Each build's requirements are installed into the environment before it runs (pip is not asked again for
-    requirements it has installed); every built file is moved into its ``outdir`` only once complete.
+    requirements it has installed), from the pool of ``environment`` only, and appended to ``record``; every built
+    file is moved into its ``outdir`` only once complete. The backend never sees a credential
+    (:func:`~netbundle.wheels.environment.backend_environ`).
     """
     import build
     import build.env
@@ -349,9 +398,11 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
             def build_in(tree: Path, distribution: Distribution, outdir: Path) -> Path:
                 doing[0] = distribution
                 builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
-                _install_new(env, builder.build_system_requires, installed)
+                _install_new(env, builder.build_system_requires, installed, environment, record)
                 # the backend can be asked for its own requirements only once the build system is installed
-                _install_new(env, builder.get_requires_for_build(distribution), installed)
+                _install_new(
+                    env, builder.get_requires_for_build(distribution), installed, environment, record
+                )
                 staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
                 try:
                     built = Path(builder.build(distribution, staging))
@@ -371,9 +422,33 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
                          hint="run with -v to see the backend's output") from None  # fmt: skip
 
 
-def _install_new(env: build.env.DefaultIsolatedEnv, requirements: Iterable[str], installed: set[str]) -> None:
-    missing = set(requirements) - installed
-    env.install(missing)
+def _install_new(
+    env: build.env.DefaultIsolatedEnv,
+    requirements: Iterable[str],
+    installed: set[str],
+    environment: BuildEnvironment,
+    record: list[BuildRequirement],
+) -> None:
+    """pip-install what is not installed yet, from the pool only, and record what pip reports it installed."""
+    missing = sorted(set(requirements) - installed)
+    if not missing:
+        return
+    with tempfile.TemporaryDirectory(prefix="netbundle-build-reqs-") as tmp:
+        wanted, report = Path(tmp) / "requirements.txt", Path(tmp) / "report.json"
+        wanted.write_text("\n".join(missing) + "\n")
+        argv = environment.install_argv(env.python_executable, str(wanted), str(report))
+        done = subprocess.run(
+            argv, env=environment.pip_environ(os.environ), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            tail = environment.redact(done.stderr.strip()).splitlines()[-3:]
+            raise BuildError(
+                f"installing the build requirements {', '.join(missing)} from the project's sources failed: "
+                + " / ".join(tail),
+                hint="build requirements come from the project's pool only, as wheels: make them available there "
+                "(or pin them in a build constraints file)",
+            )
+        record.extend(parse_install_report(report.read_text()))
     installed.update(missing)
 
 
@@ -385,8 +460,8 @@ def _ensure(path: Path) -> Path:
 def _quiet_runner(
     cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None, *, epoch: int
 ) -> None:
-    """Run a backend hook with ``SOURCE_DATE_EPOCH`` set; its output is logged at debug level only."""
-    env = {**os.environ, **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(epoch)}
+    """Run a backend hook with ``SOURCE_DATE_EPOCH`` set and no credentials; its output is logged at debug level."""
+    env = {**backend_environ(os.environ), **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(epoch)}
     done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         _log.debug("%s", done.stdout + done.stderr)
