@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 _PROVENANCE = "build.json"
+#: what a direct library call without a BuildEnvironment gets: pip's own configuration (commands pass the pool)
+_PIP_CONFIGURED = BuildEnvironment(pip_configuration=True)
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
 _NOT_SOURCE = (
     ".git",
@@ -132,7 +134,7 @@ def build_wheel(
             cached,
             epoch,
             f"{package.name} {package.version}",
-            environment or BuildEnvironment(),
+            environment or _PIP_CONFIGURED,
             installed,
         )
         built = BuiltWheel(
@@ -221,9 +223,7 @@ def build_project(
             copy = pristine / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        with _isolated_builds(
-            epoch, f"project {root.name}", environment or BuildEnvironment(), []
-        ) as build_in:
+        with _isolated_builds(epoch, f"project {root.name}", environment or _PIP_CONFIGURED, []) as build_in:
             sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
             normalize_sdist(sdist, epoch)
             tree = _unpack_sdist(sdist, Path(tmp) / "src")
@@ -417,9 +417,19 @@ def _isolated_builds(
             yield build_in
         for warning in caught:
             _log.info("%s: build backend warning: %s", what, warning.message)
+    except _InstallError as exc:
+        raise BuildError(
+            f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {exc}",
+            hint="build requirements come from the project's pool only, as wheels: make them available there, "
+            "or pin them in a build constraints file",
+        ) from None
     except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
         raise BuildError(f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
                          hint="run with -v to see the backend's output") from None  # fmt: skip
+
+
+class _InstallError(Exception):
+    """pip could not install a build's requirements (turned into a BuildError naming the build)."""
 
 
 def _install_new(
@@ -442,11 +452,8 @@ def _install_new(
         )
         if done.returncode != 0:
             tail = environment.redact(done.stderr.strip()).splitlines()[-3:]
-            raise BuildError(
-                f"installing the build requirements {', '.join(missing)} from the project's sources failed: "
-                + " / ".join(tail),
-                hint="build requirements come from the project's pool only, as wheels: make them available there "
-                "(or pin them in a build constraints file)",
+            raise _InstallError(
+                f"installing {', '.join(missing)} from the project's sources: " + " / ".join(tail)
             )
         record.extend(parse_install_report(report.read_text()))
     installed.update(missing)

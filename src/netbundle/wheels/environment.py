@@ -51,9 +51,14 @@ class BuildEnvironment:
 
     index_urls: tuple[str, ...] = ()
     constraints: tuple[str, ...] = ()
+    #: let pip use its own configuration and ``PIP_*`` variables instead of ``index_urls``: for direct library
+    #: calls only (netbundle's commands always pass the project's pool)
+    pip_configuration: bool = False
 
     def pip_environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """pip's environment: the backend's, plus the pool as its indexes and no configuration file."""
+        if self.pip_configuration:
+            return {k: v for k, v in base.items() if not k.upper().startswith(_DROPPED_PREFIXES[:2])}
         environ = backend_environ(base)
         environ.update(PIP_CONFIG_FILE=devnull, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
         if self.index_urls:

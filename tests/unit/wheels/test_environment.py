@@ -99,3 +99,9 @@ def test_the_install_report_gives_name_version_and_sha256(
         BuildRequirement(name="wheel", version="0.45.1", sha256=None),
     )
     assert str(found[0]) == ("Setuptools==80.9.0" + (f" sha256:{sha256}" if sha256 else ""))
+
+
+def test_a_direct_library_call_may_use_pips_configuration_but_still_not_poetrys_credentials() -> None:
+    environ = BuildEnvironment(pip_configuration=True).pip_environ(BASE)
+    assert environ["PIP_INDEX_URL"] == "https://elsewhere.example/simple"
+    assert not any(k.startswith(("POETRY_HTTP_BASIC_", "POETRY_PYPI_TOKEN_")) for k in environ)
