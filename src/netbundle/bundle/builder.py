@@ -38,7 +38,13 @@ from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_env
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import targets_from_config
 from netbundle.wheelhouse import FetchRequest, Gathered, build_environment, cache_of, gather
-from netbundle.wheels.build import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
+from netbundle.wheels.build import (
+    DEFAULT_EPOCH,
+    build_project,
+    cached_project,
+    project_build_requirements,
+    project_cache_key,
+)
 from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
 
@@ -215,6 +221,7 @@ class _ProjectBuild:
             sdist=sdist,
             sdist_sha256=file_sha256(sdist),
             backend=_backend_name(self.loaded.pyproject_data),
+            build_requirements=project_build_requirements(self.entry),
         )
 
     def discard(self) -> None:

@@ -38,6 +38,8 @@ class ProjectArtifacts:
     sdist: Path
     sdist_sha256: str
     backend: str
+    #: ``name==version sha256:<hex>`` of every build requirement pip installed for the project's build
+    build_requirements: tuple[str, ...] = ()
 
 
 @dataclass(kw_only=True, slots=True)
@@ -141,7 +143,7 @@ def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[s
     wheel_path = wheel_member(project.wheel.name)
     contents.add(wheel_path, project.wheel, project.wheel_sha256)
     contents.add(f"dist/{project.sdist.name}", project.sdist, project.sdist_sha256)
-    build = BuildInfo(project.sdist.name, project.sdist_sha256, project.backend)
+    build = BuildInfo(project.sdist.name, project.sdist_sha256, project.backend, project.build_requirements)
     origin = Origin(
         kind="directory", source=None, filename=project.sdist.name, sha256=project.sdist_sha256, build=build
     )

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 _PROVENANCE = "build.json"
+_PROJECT_REQUIREMENTS = "build-requirements.json"
 #: what a direct library call without a BuildEnvironment gets: pip's own configuration (commands pass the pool)
 _PIP_CONFIGURED = BuildEnvironment(pip_configuration=True)
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
@@ -214,8 +215,10 @@ def build_project(
     """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
 
     Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
-    added to it). Runs in a :class:`~netbundle.wheels.pool.BuildPool` worker or in-process.
+    added to it). What pip installed into it is written beside them (:func:`project_build_requirements` reads it).
+    Runs in a :class:`~netbundle.wheels.pool.BuildPool` worker or in-process.
     """
+    installed: list[BuildRequirement] = []
     with tempfile.TemporaryDirectory(prefix="netbundle-project-") as tmp:
         # a pristine copy: backends write into the tree (egg-info, build/), which would change the next sdist
         pristine = Path(tmp) / "tree"
@@ -223,14 +226,27 @@ def build_project(
             copy = pristine / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        with _isolated_builds(epoch, f"project {root.name}", environment or _PIP_CONFIGURED, []) as build_in:
+        with _isolated_builds(
+            epoch, f"project {root.name}", environment or _PIP_CONFIGURED, installed
+        ) as build_in:
             sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
             normalize_sdist(sdist, epoch)
             tree = _unpack_sdist(sdist, Path(tmp) / "src")
             wheel = build_in(tree, "wheel", outdir)
         final_sdist = outdir / sdist.name
         shutil.copy2(sdist, final_sdist)
+    pins = sorted({str(r) for r in installed})
+    _write_atomic(outdir / _PROJECT_REQUIREMENTS, json.dumps(pins).encode())
     return final_sdist, wheel
+
+
+def project_build_requirements(entry: Path) -> tuple[str, ...]:
+    """``name==version sha256:<hex>`` of what the project's cached build installed (empty for older entries)."""
+    try:
+        pins = json.loads((entry / _PROJECT_REQUIREMENTS).read_text())
+    except (OSError, ValueError):
+        return ()
+    return tuple(str(p) for p in pins) if isinstance(pins, list) else ()
 
 
 def _source_files(root: Path) -> list[Path]:

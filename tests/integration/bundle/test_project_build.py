@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -63,7 +64,11 @@ def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
         code, output = _build(index.url, project, cache, tmp_path / "one.tar", key)
         assert code == 0, output
         (entry,) = (cache / "project").iterdir()
-        assert sorted(p.name for p in entry.iterdir()) == ["demo-1.0.0-py3-none-any.whl", "demo-1.0.0.tar.gz"]
+        assert sorted(p.name for p in entry.iterdir()) == [
+            "build-requirements.json",
+            "demo-1.0.0-py3-none-any.whl",
+            "demo-1.0.0.tar.gz",
+        ]
         stamps = {p.name: p.stat().st_mtime_ns for p in entry.iterdir()}
 
         (project / "__pycache__").mkdir()  # not source: the cached build still applies
@@ -80,6 +85,12 @@ def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
     assert len(list((cache / "project").iterdir())) == 2
     old, new = (_member(tmp_path / n, "/demo-1.0.0-py3-none-any.whl") for n in ("one.tar", "three.tar"))
     assert hashlib.sha256(old).digest() != hashlib.sha256(new).digest()
+    # the project's own build requirements are recorded too, from the one index the build may use
+    manifest = json.loads(_member(tmp_path / "one.tar", "netbundle/manifest.json"))
+    (demo,) = [p for p in manifest["packages"] if p["name"] == "demo"]
+    (setuptools,) = index_files.glob("setuptools-*.whl")
+    pin = f"setuptools=={setuptools.name.split('-')[1]} sha256:{hashlib.sha256(setuptools.read_bytes()).hexdigest()}"
+    assert pin in demo["artifacts"][0]["origin"]["build"]["requirements"]
 
 
 def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(
