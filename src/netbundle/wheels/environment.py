@@ -79,8 +79,9 @@ class BuildEnvironment:
 
     def install_argv(self, python: str, requirements_file: str, report: str) -> list[str]:
         """The pip command that installs a requirements file into the environment of ``python`` (pure)."""
-        argv = [sys.executable, "-m", "pip", "--python", python, "install", "--use-pep517", "--no-warn-script-location",
-                "--no-compile", "--only-binary", ":all:", "--report", report, "-r", requirements_file]  # fmt: skip
+        argv = [sys.executable, "-m", "pip", "--python", python, "install", "--use-pep517"]
+        argv += ["--no-warn-script-location", "--no-compile", "--only-binary", ":all:"]
+        argv += ["--report", report, "-r", requirements_file]
         for constraints in self.constraints:
             argv += ["-c", constraints]
         return argv
