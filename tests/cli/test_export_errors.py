@@ -147,3 +147,22 @@ def test_a_target_outside_the_projects_python_is_refused(project: Path, command:
     )
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld"
+
+
+def test_a_lock_poetry_refuses_is_one_error_line_with_poetrys_advice() -> None:
+    """poetry-l20 locks two deepdiff versions without markers: `--only test` cannot choose, as Poetry cannot."""
+    result = CliRunner().invoke(cli, ["export", "-P", str(REALWORLD / "poetry-l20"), "--only", "test"])
+    assert result.exit_code == 3, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("error: poetry.lock: group test requires deepdiff <6.2.3 where deepdiff 6.2.3")
+    assert lines[1].startswith("hint: re-lock with Poetry 2")
+    assert "Traceback" not in result.output
+
+
+def test_a_lock_version_1_1_is_exported() -> None:
+    result = CliRunner().invoke(cli, ["export", "-P", str(REALWORLD / "nautobot-l11")])
+    assert result.exit_code == 0, result.output
+    assert "django==" in result.stdout.lower()
