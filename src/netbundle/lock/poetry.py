@@ -200,10 +200,16 @@ def _dependency(name: str, item: object) -> DependencySpec:
     if isinstance(item, str):
         return DependencySpec(name=NormalizedName(name), constraint=item)
     table = item if isinstance(item, Mapping) else {}
+    markers = str(table["markers"]) if "markers" in table else None
+    if table.get("platform"):
+        # Poetry ANDs a `platform` constraint (`linux || darwin`) into the marker as sys_platform comparisons
+        platforms = [p.strip() for p in str(table["platform"]).split("||") if p.strip()]
+        platform = " or ".join(f'sys_platform == "{p}"' for p in platforms)
+        markers = f"({markers}) and ({platform})" if markers else platform
     return DependencySpec(
         name=NormalizedName(name),
         constraint=str(table.get("version", "*")),
-        markers=str(table["markers"]) if "markers" in table else None,
+        markers=markers,
         extras=tuple(canonicalize_name(e) for e in table.get("extras", ()) or ()),
         optional=bool(table.get("optional", False)),
         python_versions=str(table["python"]) if "python" in table else None,

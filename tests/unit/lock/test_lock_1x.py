@@ -155,3 +155,10 @@ def test_unreadable_old_locks_are_refused_in_one_line(edit: tuple[str, str], mes
     assert str(caught.value).startswith("old/poetry.lock: ")
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_platform_constraint_on_a_locked_dependency_becomes_a_sys_platform_marker() -> None:
+    text = LOCK_1_1.replace('beta = "*"', 'beta = {version = "*", platform = "linux || darwin"}')
+    (alpha2,) = [p for p in parse_lock(text).find("alpha") if p.version == "2.0"]
+    (dep,) = alpha2.dependencies
+    assert dep.markers == 'sys_platform == "linux" or sys_platform == "darwin"'
