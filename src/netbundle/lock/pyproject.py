@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -43,6 +43,9 @@ class RootRequirement:
     constraint: str = "*"
     #: Poetry-style ``optional = true``: only installed through a root extra that names it.
     optional: bool = False
+    #: ``git``, ``directory``, ``file`` or ``url`` for a direct reference: only a locked package from such a source
+    #: satisfies it (poetry-plugin-export ``get_locked_package``)
+    source_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -135,6 +138,7 @@ def _pep508(text: str, where: str, *, marker: str | None = None) -> RootRequirem
         else (markers[0] if markers else None),
         extras=tuple(sorted(canonicalize_name(e) for e in req.extras)),
         constraint=str(req.specifier) or "*",
+        source_type=_pep508_source_type(req.url),
     )
 
 
@@ -166,7 +170,30 @@ def _poetry_requirement(name: str, spec: Mapping[str, object]) -> RootRequiremen
         extras=tuple(sorted(canonicalize_name(str(e)) for e in _list(spec.get("extras")))),
         constraint=str(spec.get("version", "*")),
         optional=bool(spec.get("optional", False)),
+        source_type=_source_type(spec),
     )
+
+
+def _source_type(spec: Mapping[str, object]) -> str | None:
+    """The source type Poetry gives a dependency table's direct reference (``git``, ``path``, ``url``)."""
+    if spec.get("git"):
+        return "git"
+    if spec.get("url"):
+        return "url"
+    path = spec.get("path")
+    if isinstance(path, str):
+        return "file" if path.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2")) else "directory"
+    return None
+
+
+def _pep508_source_type(url: str | None) -> str | None:
+    if not url:
+        return None
+    if url.startswith("git+"):
+        return "git"
+    if url.startswith("file:"):
+        return "file" if url.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2")) else "directory"
+    return "url"
 
 
 def _groups(
@@ -178,9 +205,10 @@ def _groups(
         main += [_pep508(str(r), where, marker=f'extra == "{canonicalize_name(extra)}"') for r in _list(reqs)]
     project_names = {r.name for r in main}
     # With [project], [tool.poetry.dependencies] only refines those dependencies (sources, develop): Poetry 2.
-    main += [
-        r for r in _poetry_requirements(_table(poetry, "dependencies", where)) if r.name not in project_names
-    ]
+    refined = _poetry_requirements(_table(poetry, "dependencies", where))
+    sources = {r.name: r.source_type for r in refined if r.source_type}
+    main = [replace(r, source_type=sources[r.name]) if r.name in sources else r for r in main]
+    main += [r for r in refined if r.name not in project_names]
     groups = {MAIN_GROUP: Group(name=MAIN_GROUP, requirements=tuple(main))}
     dev = _table(poetry, "dev-dependencies", where)
     if dev:

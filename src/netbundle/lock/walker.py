@@ -60,6 +60,8 @@ class _Requirement:
     group: str
     #: who asked for it, for messages
     origin: str
+    #: a direct reference's source type (root requirements only): only a package locked from it fits
+    source_type: str | None = None
 
 
 @dataclass(slots=True)
@@ -166,7 +168,14 @@ class _Walk:
             if mask:
                 queue.append(
                     _Requirement(
-                        root.name, root.constraint, root.extras, marker, mask, group, f"group {group}"
+                        root.name,
+                        root.constraint,
+                        root.extras,
+                        marker,
+                        mask,
+                        group,
+                        f"group {group}",
+                        root.source_type,
                     )
                 )
         visited: set[tuple[str, str, tuple[str, ...], int]] = set()
@@ -264,6 +273,7 @@ class _Walk:
             for p in candidates
             if not req.mask & ~self.space.mask(self.package_python[(p.name, p.version)])
             and allows(req.constraint, p.version)
+            and (req.source_type is None or (p.source is not None and p.source.type == req.source_type))
         ]
         if overlapping:
             chosen = [p for p in compatible if p is overlapping[0]]

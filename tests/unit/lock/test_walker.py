@@ -200,3 +200,11 @@ def test_marker_space_python_ranges() -> None:
     space = MarkerSpace([node])
     runs = space.python_runs(space.python_blocks(space.mask(node)))
     assert [(str(lo), str(hi) if hi else None) for lo, hi in runs] == [("3.9.0", "3.11.0"), ("3.12.1", None)]
+
+
+def test_a_direct_reference_takes_only_the_package_locked_from_that_kind_of_source() -> None:
+    local = package("foo", "0.9") + '\n    [package.source]\n    type = "directory"\n    url = "../foo"\n'
+    text = lock(local, package("foo", "1.0"))
+    result = chosen(project({"foo": {"path": "../foo", "develop": True}}), text)
+    assert result["3.11"] == {"foo": "0.9"}  # not the higher 1.0 from an index
+    assert chosen(project({"foo": "*"}), text)["3.11"] == {"foo": "1.0"}
