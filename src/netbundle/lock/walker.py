@@ -12,6 +12,7 @@ from the project's requirements (poetry-plugin-export ``walker.py``, ``walk_depe
   constraint allows; once a version of a package is chosen for some environments, a later requirement that
   overlaps them must choose it too. When two chosen versions overlap a requirement, or the version chosen before
   does not fit it, Poetry gives up and asks for a relock with Poetry 2; so does this walk;
+- a direct reference of the project (path, git, url) takes only a package locked from that kind of source;
 - a requirement of the project itself (a plugin that depends on the application) is skipped;
 - extras: a dependency's ``extra`` comparisons are dropped (Poetry's ``without_extras``); an optional dependency is
   followed when an extra requested on its parent names it.
