@@ -11,17 +11,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from netbundle._atomic import atomic_directory
-from netbundle.errors import BuildError, UsageError
+from netbundle.errors import BuildError, InputError, UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
 from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
+from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
 from netbundle.targets.choice import Choice, choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
 from netbundle.wheels.compat import host_machine, known_refusal
+from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
 
 
@@ -39,6 +41,8 @@ class FetchRequest:
     build: bool = True
     #: Called as (done, total) after each download; the CLI draws a progress line with it on a terminal.
     progress: Callable[[int, int], None] | None = None
+    #: ``--build-constraint`` files: pins for the build requirements of sdist/git/path builds (and the project's)
+    build_constraints: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -98,6 +102,7 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
             f"{loaded.pyproject_path}: no targets: add [[tool.netbundle.targets]] or pass --target",
             hint="e.g. --target cp311-manylinux_2_28_x86_64",
         )
+    check_targets_python(loaded.pyproject, loaded.lock, targets, where=str(loaded.pyproject_path))
     selection = default_selection(loaded, request.selection)
     selected = select_packages(loaded.pyproject, loaded.lock, selection)
     choices = {
@@ -122,8 +127,9 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
     )
     built: dict[str, BuiltWheel] = {}
     if request.build:
+        environment = build_environment(loaded, request, indexes)
         with contextlib.nullcontext(pool) if pool else BuildPool() as builds:
-            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds)
+            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds, environment)
     return Gathered(
         loaded=loaded,
         selection=selection,
@@ -154,6 +160,29 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
     )
 
 
+def build_environment(
+    loaded: LoadedProject, request: FetchRequest, indexes: SourceIndexes | None = None
+) -> BuildEnvironment:
+    """Where PEP 517 builds install build requirements from (the project's pool) and the constraints that pin them
+    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project).
+
+    :raises InputError: a constraints file does not exist.
+    """
+    if indexes is None:
+        indexes = SourceIndexes.for_project(loaded, index_url=request.index_url, environ=request.environ)
+    configured = [loaded.root / path for path in loaded.pyproject.netbundle.build_constraints]
+    files = [*request.build_constraints, *configured]
+    for path in files:
+        if not path.is_file():
+            raise InputError(
+                f"build constraints file {path} does not exist",
+                hint="give --build-constraint an existing file, or fix [tool.netbundle] build-constraints",
+            )
+    return BuildEnvironment(
+        index_urls=indexes.pool_urls(), constraints=tuple(str(p.resolve()) for p in files)
+    )
+
+
 def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[[object, bool], None] | None:
     if report is None:
         return None
@@ -174,6 +203,7 @@ def _build_all(
     targets: Sequence[Target],
     request: FetchRequest,
     pool: BuildPool,
+    environment: BuildEnvironment,
 ) -> dict[str, BuiltWheel]:
     """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it.
 
@@ -200,6 +230,7 @@ def _build_all(
             project_root=loaded.root,
             cache_root=cache_root,
             epoch=epoch,
+            environment=environment,
         )
     for name, future in running.items():
         ready[name] = pool.result(future)
@@ -265,6 +296,7 @@ def _provenance(built: BuiltWheel) -> dict[str, object]:
         "input": built.input_filename,
         "input_sha256": built.input_sha256,
         "backend": built.backend,
+        "build_requirements": [str(r) for r in built.requirements],
     }
     if policy is not None:  # platform wheels: what their ELF files need
         found["policy"] = policy.to_json()

@@ -37,14 +37,28 @@ def command_lines(text: str) -> list[str]:
     return [line for line in lines if re.search(r"\bnetbundle(\.pyz)?\s+[a-z]", line)]
 
 
+#: Words that run the next word as a program (interpreters and wrappers), as they appear before netbundle.
+_WRAPPERS = re.compile(
+    r"^(python[0-9.]*|sudo|env|exec|unshare|nsenter|ip|netns|timeout|time|nice|[0-9]+[smh]?|[A-Z_][A-Z0-9_]*=.*)$"
+)
+
+
 def invocations(line: str) -> list[tuple[str, list[str]]]:
-    """(which CLI, argv after the program) for each netbundle call in a shell line."""
+    """(which CLI, argv after the program) for each netbundle call in a shell line: a netbundle word counts only
+    where a command starts (line start, after ``|``/``&&``/``;``, after an interpreter or wrapper and its options),
+    so ``sha256sum dist/netbundle.pyz ...`` or a YAML ``name: netbundle rollout`` are not calls."""
     try:
         tokens = shlex.split(line, comments=True)
     except ValueError:
         return []
     found = []
+    at_command = True
     for index, token in enumerate(tokens):
+        if token in _STOP or token.endswith(";"):
+            at_command = True
+            continue
+        if not at_command:
+            continue
         name = token.rsplit("/", 1)[-1]
         if name in ("netbundle", "netbundle.pyz"):
             rest = []
@@ -53,6 +67,9 @@ def invocations(line: str) -> list[tuple[str, list[str]]]:
                     break
                 rest.append(item)
             found.append(("pyz" if name.endswith(".pyz") else "builder", rest))
+            at_command = False
+        elif not (token.startswith("-") or _WRAPPERS.match(name)):
+            at_command = False
     return found
 
 

@@ -38,11 +38,9 @@ def lock_text(project: Path) -> str:
         (lambda p: (p / "poetry.lock").write_text("[[package]\n"), 3, "poetry.lock: not valid TOML"),
         (lambda p: (p / "poetry.lock").write_text("[[package]]\nname='x'\n"), 3, "no [metadata] table"),
         (
-            lambda p: (p / "poetry.lock").write_text(
-                lock_text(p).replace('lock-version = "2.1"', 'lock-version = "1.1"')
-            ),
+            lambda p: (p / "poetry.lock").write_text(lock_text(p).replace('lock-version = "2.1"', "")),
             3,
-            "lock-version 1.1 is not supported",
+            "no lock-version in [metadata]: written by Poetry before 1.0",
         ),
         (
             lambda p: (p / "poetry.lock").write_text(
@@ -72,7 +70,7 @@ def lock_text(project: Path) -> str:
         "bad-pyproject",
         "bad-lock",
         "not-a-lock",
-        "lock-1.1",
+        "lock-0.x",
         "lock-3.0",
         "stale",
         "md5",
@@ -133,3 +131,38 @@ def test_runs_in_the_current_directory_like_poetry(project: Path, monkeypatch: p
     exit_code, output = run()
     assert exit_code == 0, output
     assert "httpx==0.28.1" in output
+
+
+@pytest.mark.parametrize("command", ["export", "fetch"])
+def test_a_target_outside_the_projects_python_is_refused(project: Path, command: str, tmp_path: Path) -> None:
+    """p1 allows Python >=3.9: a cp38 target would give an almost empty bundle, so it is refused (exit 3)."""
+    args = ["-o", str(tmp_path / "out")] if command == "fetch" else []
+    result = CliRunner().invoke(
+        cli, [command, "-P", str(project), "--target", "cp38-manylinux_2_17_x86_64", *args]
+    )
+    assert result.exit_code == 3, result.output
+    assert (
+        "target cp38-manylinux_2_17_x86_64 (Python 3.8.0) is outside the project's Python constraint"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+REALWORLD = Path(__file__).resolve().parents[2].parent / "shared" / "realworld"
+
+
+def test_a_lock_poetry_refuses_is_one_error_line_with_poetrys_advice() -> None:
+    """poetry-l20 locks two deepdiff versions without markers: `--only test` cannot choose, as Poetry cannot."""
+    result = CliRunner().invoke(cli, ["export", "-P", str(REALWORLD / "poetry-l20"), "--only", "test"])
+    assert result.exit_code == 3, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("error: poetry.lock: group test requires deepdiff <6.2.3 where deepdiff 6.2.3")
+    assert lines[1].startswith("hint: re-lock with Poetry 2")
+    assert "Traceback" not in result.output
+
+
+def test_a_lock_version_1_1_is_exported() -> None:
+    result = CliRunner().invoke(cli, ["export", "-P", str(REALWORLD / "nautobot-l11")])
+    assert result.exit_code == 0, result.output
+    assert "django==" in result.stdout.lower()

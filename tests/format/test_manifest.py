@@ -184,3 +184,32 @@ def test_a_rehearse_env_that_would_change_the_isolation_is_refused() -> None:
         parse_manifest(json.dumps(data).encode())
     assert any("PYTHONPATH may not be set" in p for p in info.value.problems)
     assert "$.rehearse.env.OK: expected a string" in info.value.problems
+
+
+def test_build_requirements_round_trip_and_a_1_0_manifest_without_them_still_reads() -> None:
+    manifest = make_manifest()
+    (package,) = manifest.packages
+    (artifact,) = package.artifacts
+    pins = ("setuptools==80.9.0 sha256:" + "d" * 64, "wheel==0.45.1")
+    build = replace(artifact.origin.build, requirements=pins)  # type: ignore[type-var]
+    with_pins = replace(
+        manifest,
+        packages=(
+            replace(package, artifacts=(replace(artifact, origin=replace(artifact.origin, build=build)),)),
+        ),
+    )
+    assert parse_manifest(render_manifest(with_pins)) == with_pins
+    data = manifest_to_dict(make_manifest())
+    del data["packages"][0]["artifacts"][0]["origin"]["build"]["requirements"]  # as a 1.0 builder wrote it
+    assert parse_manifest(json.dumps(data).encode()).packages[0].artifacts[0].origin.build.requirements == ()  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "pin", ["setuptools", "setuptools==1 sha256:xyz", "a==1\n--index-url http://evil", 7]
+)
+def test_a_malformed_build_requirement_is_refused_with_its_path(pin: object) -> None:
+    data = manifest_to_dict(make_manifest())
+    data["packages"][0]["artifacts"][0]["origin"]["build"]["requirements"] = [pin]
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(json.dumps(data).encode())
+    assert "$.packages[0].artifacts[0].origin.build.requirements[0]" in "\n".join(info.value.problems)

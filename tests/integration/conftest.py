@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.support.bundles import pinned_pips
 from tests.support.simple_index import serve
 
 from netbundle.bundle.signing import generate_keypair
@@ -41,7 +42,7 @@ def sample_bundle(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) ->
     secret, public = generate_keypair(comment="sample test key", password=None)
     (work / "k.key").write_bytes(secret)
     (work / "k.pub").write_bytes(public)
-    with serve(corpus_dir / "all") as index:
+    with serve(corpus_dir / "all", also=(pinned_pips(),)) as index:
         # PEP 517 builds (the project, the sdist-only packages) take their build tools from the same index
         env = {
             "PATH": "/usr/bin:/bin",

@@ -77,6 +77,19 @@ def pip_wheel() -> Path:
     return found[-1]
 
 
+PIP_PINS_DIR = ROOT / ".cache" / "pip-pins"
+
+
+def pinned_pips() -> Path:
+    """The directory holding the pip wheels of netbundle's pin table (``scripts/prepare-corpus`` downloads them)."""
+    from netbundle.bundle.pipwheel import PIP_PINS
+
+    missing = [p.filename for p in PIP_PINS if not (PIP_PINS_DIR / p.filename).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{', '.join(missing)} not in {PIP_PINS_DIR}: run scripts/prepare-corpus")
+    return PIP_PINS_DIR
+
+
 def host_target_name() -> str:
     """``cp311-manylinux_2_28_x86_64``-style name of this interpreter's most specific platform."""
     first = next(iter(tags.sys_tags()))

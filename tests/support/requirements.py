@@ -6,6 +6,7 @@ hashes; markers may be spelled differently (different Poetry versions do).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping
@@ -30,21 +31,28 @@ def logical_lines(text: str) -> list[str]:
     ]
 
 
+@functools.lru_cache(maxsize=65536)
+def _holds(marker: str, environment: tuple[tuple[str, str], ...]) -> bool:
+    """Marker evaluation, cached: exports repeat a few markers on hundreds of lines."""
+    return Marker(marker).evaluate(dict(environment))
+
+
 def selection(text: str, environment: Mapping[str, str]) -> Selection:
     """name -> (version or URL, hashes) of every line whose marker holds in ``environment``."""
     found: Selection = {}
+    env = tuple(sorted(environment.items()))
     for line in logical_lines(text):
         hashes = frozenset(re.findall(r"--hash=(\S+)", line))
         spec = re.sub(r"\s*--hash=\S+", "", line).strip()
         if spec.startswith("-e "):
             target, _, marker = spec[3:].partition(";")
-            if not marker.strip() or Marker(marker.strip()).evaluate(dict(environment)):
+            if not marker.strip() or _holds(marker.strip(), env):
                 found["-e " + target.strip()] = (target.strip(), hashes)
             continue
         match = _LINE.match(spec)
         assert match is not None, f"unparsed requirement line: {line!r}"
         marker = (match.group("marker") or "").strip()
-        if marker and not Marker(marker).evaluate(dict(environment)):
+        if marker and not _holds(marker, env):
             continue
         name = canonicalize_name(match.group("name"))
         version = match.group("version") or match.group("url") or ""
@@ -78,6 +86,16 @@ ENVIRONMENTS: list[dict[str, str]] = [
     for python, implementation, (system, machine) in itertools.product(
         ["3.8.18", "3.9.18", "3.10.14", "3.11.7", "3.12.4", "3.13.1", "3.14.0"],
         ["CPython", "PyPy"],
+        [("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"), ("Windows", "AMD64")],
+    )
+]
+
+
+#: The matrix of the real-world conformance test: CPython 3.9-3.13 x Linux x86_64/aarch64, macOS arm64, Windows.
+CPYTHON_MATRIX: list[dict[str, str]] = [
+    _environment(python, "CPython", system, machine)
+    for python, (system, machine) in itertools.product(
+        ["3.9.18", "3.10.14", "3.11.7", "3.12.4", "3.13.1"],
         [("Linux", "x86_64"), ("Linux", "aarch64"), ("Darwin", "arm64"), ("Windows", "AMD64")],
     )
 ]

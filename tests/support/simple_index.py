@@ -45,9 +45,19 @@ class IndexServer:
     #: path -> faults to inject on the next requests of that path, in order: "truncate" (send half the body with
     #: the full Content-Length, then close) or "stall:SECONDS" (wait before answering)
     faults: dict[str, list[str]] = field(default_factory=dict)
+    #: more directories served as if their files were in ``root`` (e.g. the pinned pip wheels beside a corpus)
+    also: tuple[Path, ...] = ()
 
     def files(self, project: str) -> list[Path]:
-        return sorted(p for p in self.root.iterdir() if p.is_file() and project_of(p.name) == project)
+        return sorted(
+            p
+            for d in (self.root, *self.also)
+            for p in d.iterdir()
+            if p.is_file() and project_of(p.name) == project
+        )
+
+    def file(self, name: str) -> Path | None:
+        return next((d / name for d in (self.root, *self.also) if (d / name).is_file()), None)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -73,8 +83,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = [p for p in self.path.split("?")[0].split("/") if p]
         if len(parts) == 2 and parts[0] == "simple":
             self._project(parts[1])
-        elif len(parts) == 2 and parts[0] == "files" and (index.root / parts[1]).is_file():
-            body = (index.root / parts[1]).read_bytes()
+        elif len(parts) == 2 and parts[0] == "files" and index.file(parts[1]) is not None:
+            body = index.file(parts[1]).read_bytes()  # type: ignore[union-attr]
             pending = index.faults.get(self.path, [])
             fault = pending.pop(0) if pending else ""
             if fault.startswith("stall:"):
@@ -136,10 +146,15 @@ class _Server(ThreadingHTTPServer):
 
 @contextmanager
 def serve(
-    root: Path, *, auth: tuple[str, str] | None = None, latency: float = 0.0, port: int = 0
+    root: Path,
+    *,
+    auth: tuple[str, str] | None = None,
+    latency: float = 0.0,
+    port: int = 0,
+    also: tuple[Path, ...] = (),
 ) -> Iterator[IndexServer]:
-    """Serve ``root`` at ``http://127.0.0.1:<free port>/simple/`` for the duration of the block."""
-    index = IndexServer(root=root, auth=auth, latency=latency)
+    """Serve ``root`` (and the ``also`` directories) at ``http://127.0.0.1:<free port>/simple/`` for the block."""
+    index = IndexServer(root=root, auth=auth, latency=latency, also=also)
     server = _Server(("127.0.0.1", port), _Handler)
     server.index = index
     index.url = f"http://127.0.0.1:{server.server_address[1]}/simple/"

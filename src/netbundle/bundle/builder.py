@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
 from netbundle.bundle import contents as plan
-from netbundle.bundle.pipwheel import fetch_pip
+from netbundle.bundle.pipwheel import choose_pin, fetch_pip
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import BuildError, UsageError
@@ -38,8 +38,17 @@ from netbundle.format.manifest import (
 from netbundle.format.tar import file_entry, file_sha256, write_bundle
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
-from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
-from netbundle.wheels.build import DEFAULT_EPOCH, backend_of, build_project, cached_project, project_cache_key
+from netbundle.targets import targets_from_config
+from netbundle.wheelhouse import FetchRequest, Gathered, build_environment, cache_of, gather
+from netbundle.wheels.build import (
+    DEFAULT_EPOCH,
+    backend_of,
+    build_project,
+    cached_project,
+    project_build_requirements,
+    project_cache_key,
+)
+from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
 
 if TYPE_CHECKING:
@@ -102,16 +111,24 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     epoch = source_date_epoch(request.fetch.environ)
     with BuildPool() as pool:
         # the project's own build needs nothing from the downloads: it runs while they do
-        own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool)
+        environment = build_environment(loaded, request.fetch)
+        own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool, environment)
         try:
             found = gather(request.fetch, pool=pool)
         except BaseException:
             own.discard()
             raise
         project = own.wait()
-    pip = fetch_pip(
-        found.indexes.get(None), found.indexes.http, found.cache, found.targets, request.pip_version
+    # every configured target counts, not only those of this build: parts built per target on different runners
+    # then carry the same pip, and merge
+    configured = targets_from_config(found.loaded.pyproject.netbundle.targets)
+    pin = choose_pin(
+        (*found.targets, *configured),
+        found.loaded.pyproject.netbundle,
+        request.pip_version,
+        where=str(found.loaded.pyproject_path),
     )
+    pip = fetch_pip(found.indexes.get(None), found.indexes.http, found.cache, pin)
     groups = tuple(sorted(resolve_groups(found.loaded.pyproject, found.selection)))
     carried = plan.plan_contents(
         found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
@@ -176,7 +193,14 @@ class _ProjectBuild:
     staging: Path | None = None
 
     @classmethod
-    def start(cls, loaded: LoadedProject, cache_root: Path, epoch: int, pool: BuildPool) -> _ProjectBuild:
+    def start(
+        cls,
+        loaded: LoadedProject,
+        cache_root: Path,
+        epoch: int,
+        pool: BuildPool,
+        environment: BuildEnvironment,
+    ) -> _ProjectBuild:
         if not loaded.pyproject.package_mode:
             return cls(loaded=loaded, entry=None, pool=pool)
         entry = cache_root / "project" / project_cache_key(loaded.root, epoch)
@@ -186,7 +210,9 @@ class _ProjectBuild:
             return own
         entry.parent.mkdir(parents=True, exist_ok=True)
         own.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=entry.parent))
-        own.running = pool.submit(build_project, loaded.root, own.staging, epoch=epoch)
+        own.running = pool.submit(
+            build_project, loaded.root, own.staging, epoch=epoch, environment=environment
+        )
         return own
 
     def wait(self) -> plan.ProjectArtifacts | None:
@@ -209,6 +235,7 @@ class _ProjectBuild:
             sdist=sdist,
             sdist_sha256=file_sha256(sdist),
             backend=backend_of(self.loaded.pyproject_data),
+            build_requirements=project_build_requirements(self.entry),
         )
 
     def discard(self) -> None:

@@ -39,6 +39,8 @@ class ProjectArtifacts:
     sdist: Path
     sdist_sha256: str
     backend: str
+    #: ``name==version sha256:<hex>`` of every build requirement pip installed for the project's build
+    build_requirements: tuple[str, ...] = ()
 
 
 @dataclass(kw_only=True, slots=True)
@@ -107,7 +109,11 @@ def _bundled_file(
             )
         policy = wheel.compatibility()
         info = BuildInfo(
-            wheel.input_filename, wheel.input_sha256, wheel.backend, policy.to_json() if policy else None
+            wheel.input_filename,
+            wheel.input_sha256,
+            wheel.backend,
+            requirements=tuple(str(r) for r in wheel.requirements),
+            policy=policy.to_json() if policy else None,
         )
         origin = _origin(package, wheel.input_filename, wheel.input_sha256, info)
         return wheel_member(wheel.path.name), wheel.path, wheel.sha256, origin
@@ -139,7 +145,9 @@ def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[s
     wheel_path = wheel_member(project.wheel.name)
     contents.add(wheel_path, project.wheel, project.wheel_sha256)
     contents.add(dist_member(project.sdist.name), project.sdist, project.sdist_sha256)
-    build = BuildInfo(project.sdist.name, project.sdist_sha256, project.backend)
+    build = BuildInfo(
+        project.sdist.name, project.sdist_sha256, project.backend, requirements=project.build_requirements
+    )
     origin = Origin(
         kind="directory", source=None, filename=project.sdist.name, sha256=project.sdist_sha256, build=build
     )

@@ -74,6 +74,14 @@ def source_options(func: F) -> F:
             type=click.IntRange(1, 64),
             help="Parallel downloads.",
         ),
+        click.option(
+            "--build-constraint",
+            "build_constraints",
+            multiple=True,
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Constraints for the build requirements of sdist, git and path builds (pip -c); repeatable.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -97,6 +105,7 @@ def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **mor
         index_url=params.pop("index_url"),
         cache_dir=params.pop("cache_dir"),
         concurrency=params.pop("jobs"),
+        build_constraints=tuple(params.pop("build_constraints")),
         environ=dict(os.environ),
         **more,
     )

@@ -35,7 +35,8 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
 @click.option(
     "--pip-version",
     metavar="VERSION",
-    help="The pip carried in tools/ (default: the newest that runs on every target).",
+    help="The pip carried in tools/: a release pinned with its sha256 by netbundle's table or by "
+    "[tool.netbundle] pip (default: the table's first that runs on every target).",
 )
 @click.option(
     "-o",

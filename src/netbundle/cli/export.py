@@ -17,6 +17,7 @@ from netbundle.lock.files import write_text_atomic
 from netbundle.lock.groups import select_for_environment, select_packages
 from netbundle.lock.model import LockedFile, LockedPackage, SelectedPackage
 from netbundle.lock.project import LoadedProject, load_project
+from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import resolve_targets, targets_from_config
 
 _log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def export(
         _emit(output, render(selected))
         return
     targets = resolve_targets(target_names, targets_from_config(loaded.pyproject.netbundle.targets))
+    check_targets_python(loaded.pyproject, loaded.lock, targets, where=str(loaded.pyproject_path))
     if len(targets) > 1 and (output is None or output.suffix):
         raise UsageError("several --target values need -o DIR (one file per target)", hint="add -o locks/")
     for target in targets:

@@ -64,12 +64,14 @@ def describe(
                         "sha256": a.origin.sha256 if a.path not in wheels else wheels[a.path].sha256,
                         "targets": list(a.targets),
                         "origin": _origin_text(a.origin, a.path.split("/")[-1]),
+                        "build_requirements": list(a.origin.build.requirements) if a.origin.build else [],
                     }
                     for a in p.artifacts
                 ],
             }
             for p in manifest.packages
         ],
+        "pip": _pip(manifest, wheels),
         "files": len(manifest.files),
         "bytes": sum(f.size for f in manifest.files),
         "smoke": list(manifest.smoke),
@@ -85,6 +87,19 @@ def _rehearse_settings(manifest: Manifest) -> Dict[str, Any]:
     if manifest.rehearse_env:
         found["rehearse_env"] = dict(manifest.rehearse_env)
     return found
+
+
+def _pip(manifest: Manifest, files: Mapping[str, Any]) -> Optional[Dict[str, str]]:
+    """The carried pip wheel: its file, version (from the wheel name) and sha256."""
+    if manifest.pip_wheel is None:
+        return None
+    name = manifest.pip_wheel.split("/")[-1]
+    entry = files.get(manifest.pip_wheel)
+    return {
+        "file": name,
+        "version": name.split("-")[1] if name.count("-") >= 2 else "",
+        "sha256": entry.sha256 if entry is not None else "",
+    }
 
 
 def _origin_text(origin: Origin, bundled: str) -> str:
@@ -104,6 +119,8 @@ def _origin_text(origin: Origin, bundled: str) -> str:
             where += ", needs glibc {} ({})".format(
                 policy["glibc"], policy.get("platform") or "no manylinux level"
             )
+        if origin.build.requirements:
+            where += " from {}".format(", ".join(origin.build.requirements))
     return where
 
 
@@ -143,6 +160,8 @@ def render_description(data: Mapping[str, Any]) -> str:
                     artifact["file"], artifact["origin"], ", ".join(artifact["targets"])
                 )
             )
+    if data.get("pip"):
+        lines.append("  pip: {} (sha256 {})".format(data["pip"]["version"], data["pip"]["sha256"]))
     if data["smoke"]:
         lines.append("  rehearsal smoke commands: " + "; ".join(data["smoke"]))
     if data.get("skip_imports"):

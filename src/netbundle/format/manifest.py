@@ -24,12 +24,13 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1  # 1.1: origin.build.requirements
 FORMAT_VERSION = "{}.{}".format(FORMAT_MAJOR, FORMAT_MINOR)
 
 ORIGIN_KINDS = ("index", "url", "file", "directory", "git")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_BUILD_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!_-]+( sha256:[0-9a-f]{64})?$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _BUILD_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -65,8 +66,9 @@ class FileEntry:
 
 @dataclass(frozen=True)
 class BuildInfo:
-    """How a wheel that the builder made was made: its input and the PEP 517 backend.
+    """How a wheel that the builder made was made: its input, the PEP 517 backend and what was installed to build it.
 
+    ``requirements``: ``name==version sha256:<hex>`` of every build requirement pip installed (format 1.1).
     ``policy`` (platform wheels only) is what the wheel's ELF files need, as the builder computed it: ``machine``,
     ``glibc`` (the oldest glibc that loads it), ``platform`` (the manylinux tag it satisfies, or None),
     ``symbol_versions``, ``libraries`` (outside the manylinux set) and ``elf_files``.
@@ -75,6 +77,7 @@ class BuildInfo:
     input_filename: str
     input_sha256: str
     backend: str
+    requirements: Tuple[str, ...] = ()
     policy: Optional[Mapping[str, Any]] = None
 
 
@@ -279,6 +282,7 @@ def _origin_to_dict(origin: Origin) -> Dict[str, Any]:
             "input_filename": origin.build.input_filename,
             "input_sha256": origin.build.input_sha256,
             "backend": origin.build.backend,
+            "requirements": list(origin.build.requirements),
         }
         if origin.build.policy is not None:
             build["policy"] = dict(origin.build.policy)
@@ -524,6 +528,13 @@ def _validate_origin(origin: Any, c: _Checker, where: str) -> None:
         )
         c.get(build, "backend", str, where + ".build")
         c.get(build, "policy", dict, where + ".build", optional=True)
+        for index, pin in enumerate(
+            c.get(build, "requirements", list, where + ".build", optional=True) or []
+        ):
+            here = "{}.build.requirements[{}]".format(where, index)
+            if not isinstance(pin, str):
+                c.problems.append("{}: expected a string".format(here))
+            c.match(pin, _BUILD_PIN, here, "name==version sha256:<hex>")
 
 
 def _build(data: Dict[str, Any]) -> Manifest:
@@ -588,7 +599,13 @@ def _build_package(p: Dict[str, Any]) -> PackageEntry:
         build = None
         if o.get("build") is not None:
             b = o["build"]
-            build = BuildInfo(b["input_filename"], b["input_sha256"], b["backend"], b.get("policy"))
+            build = BuildInfo(
+                b["input_filename"],
+                b["input_sha256"],
+                b["backend"],
+                requirements=tuple(b.get("requirements") or ()),
+                policy=b.get("policy"),
+            )
         origin = Origin(o["kind"], o.get("source"), o["filename"], o["sha256"], o.get("url"), build)
         artifacts.append(Artifact(a["path"], tuple(a["targets"]), origin))
     return PackageEntry(p["name"], p["version"], tuple(p["groups"]), tuple(artifacts))

@@ -188,9 +188,10 @@ def _python_single(text: str) -> Node:
         raise LockError(f"unsupported Python version constraint {text!r}")
     op = found.group("op") or "=="
     version = found.group("version")
-    if version.endswith(".*"):
+    if version.endswith(".*") and op in ("==", "=", "!="):
         base = version[:-2]
-        return _cmp("==" if op in ("==", "=") else "!=", base + ".*", wildcard=True)
+        return _cmp("!=" if op == "!=" else "==", base + ".*", wildcard=True)
+    version = version.removesuffix(".*")  # Poetry reads `>=3.*` as `>=3.0`
     release = [int(x) for x in re.findall(r"\d+", version)[:3]]
     if op == "^":
         upper = _bump(release, next((i for i, x in enumerate(release) if x != 0), len(release) - 1))
@@ -215,3 +216,21 @@ def _cmp(op: str, version: str, *, wildcard: bool = False) -> Node:
         version = version + ".0"
     text = f'{variable} {op} "{version}"'
     return Compare(text=text, variable=variable, op=op, value=version)
+
+
+def without_extras(node: Node) -> Node:
+    """The marker with its ``extra`` comparisons removed, as Poetry's ``BaseMarker.without_extras`` does: a term of
+    an AND or an OR is dropped (not replaced by a constant); a marker made only of them becomes "always"."""
+    kept = _drop_extras(node)
+    return TRUE if kept is None else kept
+
+
+def _drop_extras(node: Node) -> Node | None:
+    if isinstance(node, Compare):
+        return None if node.variable == "extra" else node
+    if isinstance(node, All | Any):
+        items = [kept for kept in (_drop_extras(item) for item in node.items) if kept is not None]
+        if not items:
+            return None
+        return all_of(*items) if isinstance(node, All) else any_of(items)
+    return node

@@ -99,6 +99,12 @@ class Lock:
     #: The Poetry version named in the lock's ``@generated`` header, when there is one.
     poetry_version: str | None = None
 
+    @property
+    def has_group_markers(self) -> bool:
+        """lock-version 2.1 and newer record each package's groups and markers (Poetry 2); older locks are walked."""
+        major, _, minor = self.lock_version.partition(".")
+        return (int(major), int(minor or 0)) >= (2, 1)
+
     def find(self, name: str) -> tuple[LockedPackage, ...]:
         """Every locked package with this (already normalised) name; several when split by markers."""
         return tuple(p for p in self.packages if p.name == name)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import tomli_w
 
+from netbundle.lock.constraints import specifier_for
 from netbundle.lock.export import redact_url
-from netbundle.lock.groups import specifier_for
 from netbundle.lock.model import LockedFile, LockedPackage, SelectedPackage
 
 #: (package, file) -> {"url": ...} or {"path": ...}

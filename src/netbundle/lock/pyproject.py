@@ -7,8 +7,9 @@ Both project styles are read: PEP 621 ``[project]`` (Poetry 2) and ``[tool.poetr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -43,6 +44,9 @@ class RootRequirement:
     constraint: str = "*"
     #: Poetry-style ``optional = true``: only installed through a root extra that names it.
     optional: bool = False
+    #: ``git``, ``directory``, ``file`` or ``url`` for a direct reference: only a locked package from such a source
+    #: satisfies it (poetry-plugin-export ``get_locked_package``)
+    source_type: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -70,6 +74,11 @@ class NetbundleConfig:
     skip_imports: tuple[str, ...] = ()
     #: ``[tool.netbundle.rehearse] env``: variables set for the rehearsal's import and smoke steps.
     rehearse_env: Mapping[str, str] = field(default_factory=dict)
+    #: ``pip = { version = "...", sha256 = "..." }``: the pip wheel the bundle carries (else the builder's table)
+    pip_version: str | None = None
+    pip_sha256: str | None = None
+    #: ``build-constraints``: constraints files (relative to the project) for PEP 517 build requirements
+    build_constraints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,6 +91,9 @@ class Project:
     sources: tuple[Source, ...] = ()
     package_mode: bool = True
     netbundle: NetbundleConfig = field(default_factory=NetbundleConfig)
+    #: a url-less ``[[tool.poetry.source]] name = "pypi"`` entry: its priority and how many url sources precede it,
+    #: which place the default index in the pool (None: implicit, only when no primary source is configured)
+    default_index: tuple[SourcePriority, int] | None = None
 
 
 def parse_pyproject(data: Mapping[str, object], *, where: str = "pyproject.toml") -> Project:
@@ -105,6 +117,7 @@ def parse_pyproject(data: Mapping[str, object], *, where: str = "pyproject.toml"
         groups=_groups(project, poetry, data, where),
         extras=_extras(project, poetry),
         sources=_sources(poetry, where),
+        default_index=_default_index(poetry),
         package_mode=package_mode,
         netbundle=_netbundle(_table(_table(data, "tool", where), "netbundle", where), where),
     )
@@ -130,6 +143,7 @@ def _pep508(text: str, where: str, *, marker: str | None = None) -> RootRequirem
         else (markers[0] if markers else None),
         extras=tuple(sorted(canonicalize_name(e) for e in req.extras)),
         constraint=str(req.specifier) or "*",
+        source_type=_pep508_source_type(req.url),
     )
 
 
@@ -161,7 +175,30 @@ def _poetry_requirement(name: str, spec: Mapping[str, object]) -> RootRequiremen
         extras=tuple(sorted(canonicalize_name(str(e)) for e in _list(spec.get("extras")))),
         constraint=str(spec.get("version", "*")),
         optional=bool(spec.get("optional", False)),
+        source_type=_source_type(spec),
     )
+
+
+def _source_type(spec: Mapping[str, object]) -> str | None:
+    """The source type Poetry gives a dependency table's direct reference (``git``, ``path``, ``url``)."""
+    if spec.get("git"):
+        return "git"
+    if spec.get("url"):
+        return "url"
+    path = spec.get("path")
+    if isinstance(path, str):
+        return "file" if path.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2")) else "directory"
+    return None
+
+
+def _pep508_source_type(url: str | None) -> str | None:
+    if not url:
+        return None
+    if url.startswith("git+"):
+        return "git"
+    if url.startswith("file:"):
+        return "file" if url.endswith((".whl", ".tar.gz", ".zip", ".tar.bz2")) else "directory"
+    return "url"
 
 
 def _groups(
@@ -173,9 +210,10 @@ def _groups(
         main += [_pep508(str(r), where, marker=f'extra == "{canonicalize_name(extra)}"') for r in _list(reqs)]
     project_names = {r.name for r in main}
     # With [project], [tool.poetry.dependencies] only refines those dependencies (sources, develop): Poetry 2.
-    main += [
-        r for r in _poetry_requirements(_table(poetry, "dependencies", where)) if r.name not in project_names
-    ]
+    refined = _poetry_requirements(_table(poetry, "dependencies", where))
+    sources = {r.name: r.source_type for r in refined if r.source_type}
+    main = [replace(r, source_type=sources[r.name]) if r.name in sources else r for r in main]
+    main += [r for r in refined if r.name not in project_names]
     groups = {MAIN_GROUP: Group(name=MAIN_GROUP, requirements=tuple(main))}
     dev = _table(poetry, "dev-dependencies", where)
     if dev:
@@ -241,16 +279,32 @@ def _extras(project: Mapping[str, object], poetry: Mapping[str, object]) -> dict
     return extras
 
 
+def _source_priority(raw: Mapping[str, object]) -> str:
+    """``priority``, or Poetry 1's ``default = true`` / ``secondary = true``; primary when none is given."""
+    if raw.get("default") is True:
+        return "default"
+    if raw.get("secondary") is True:
+        return "secondary"
+    return str(raw.get("priority", "primary"))
+
+
+def _default_index(poetry: Mapping[str, object]) -> tuple[SourcePriority, int] | None:
+    before = 0
+    for raw in _list(poetry.get("source")):
+        if not isinstance(raw, Mapping):
+            continue
+        if str(raw.get("name", "")).lower() == "pypi" and "url" not in raw:
+            return _source_priority(raw), before  # type: ignore[return-value]  # checked by _sources
+        before += 1
+    return None
+
+
 def _sources(poetry: Mapping[str, object], where: str) -> tuple[Source, ...]:
     sources = []
     for index, raw in enumerate(_list(poetry.get("source"))):
         if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
             raise InputError(f"{where}: [[tool.poetry.source]] #{index + 1} needs a name")
-        priority = str(raw.get("priority", "primary"))
-        if raw.get("default") is True:
-            priority = "default"
-        elif raw.get("secondary") is True:
-            priority = "secondary"
+        priority = _source_priority(raw)
         if priority not in _PRIORITIES:
             raise InputError(
                 f"{where}: source {raw['name']!r} has unknown priority {priority!r}",
@@ -271,6 +325,7 @@ def _netbundle(table: Mapping[str, object], where: str) -> NetbundleConfig:
         raise InputError(f"{where}: [[tool.netbundle.targets]] entries must be tables")
     rehearse = _table(table, "rehearse", where)
     index_url = table.get("index-url")
+    pip_version, pip_sha256 = _pip_pin(table.get("pip"), where)
     return NetbundleConfig(
         groups=tuple(canonicalize_name(str(g)) for g in _list(table.get("groups"))),
         targets=tuple(t for t in targets if isinstance(t, Mapping)),
@@ -278,6 +333,9 @@ def _netbundle(table: Mapping[str, object], where: str) -> NetbundleConfig:
         smoke=tuple(str(s) for s in _list(rehearse.get("smoke"))),
         skip_imports=tuple(str(s) for s in _list(rehearse.get("skip-imports"))),
         rehearse_env=_rehearse_env(rehearse.get("env"), f"{where} [tool.netbundle.rehearse] env"),
+        pip_version=pip_version,
+        pip_sha256=pip_sha256,
+        build_constraints=tuple(str(p) for p in _list(table.get("build-constraints"))),
     )
 
 
@@ -295,6 +353,24 @@ def _rehearse_env(value: object, where: str) -> dict[str, str]:
         if problem is not None:
             raise InputError(f"{where}: {problem}")
     return {str(k): str(v) for k, v in value.items()}
+
+
+def _pip_pin(raw: object, where: str) -> tuple[str | None, str | None]:
+    if raw is None:
+        return None, None
+    example = 'pip = { version = "26.3", sha256 = "<64 hex digits of pip-26.3-py3-none-any.whl>" }'
+    if not isinstance(raw, Mapping) or set(raw) != {"version", "sha256"}:
+        raise InputError(
+            f"{where}: [tool.netbundle] pip must give exactly a version and a sha256", hint=example
+        )
+    version, sha256 = str(raw["version"]), str(raw["sha256"]).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256) or not re.fullmatch(r"[0-9]+(\.[0-9]+)*", version):
+        raise InputError(
+            f"{where}: [tool.netbundle] pip = {{ version = {version!r}, sha256 = {sha256!r} }} is not a release "
+            "number and a sha256 of 64 hex digits",
+            hint=example,
+        )
+    return version, sha256
 
 
 def _list(value: object) -> Sequence[object]:

@@ -40,12 +40,21 @@ from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 from netbundle.targets.choice import Choice
 from netbundle.wheels.compat import WheelPolicy, refusal, target_glibc, wheel_policy
+from netbundle.wheels.environment import (
+    BuildEnvironment,
+    BuildRequirement,
+    backend_environ,
+    parse_install_report,
+)
 
 if TYPE_CHECKING:
     import build.env
 
 _log = logging.getLogger(__name__)
 _PROVENANCE = "build.json"
+_PROJECT_REQUIREMENTS = "build-requirements.json"
+#: what a direct library call without a BuildEnvironment gets: pip's own configuration (commands pass the pool)
+_PIP_CONFIGURED = BuildEnvironment(pip_configuration=True)
 DEFAULT_EPOCH = 315532800  # 1980-01-01, the earliest time a zip file can carry
 _NOT_SOURCE = (
     ".git",
@@ -71,6 +80,8 @@ class BuiltWheel:
     backend: str
     #: What its ELF files need (None for a pure wheel; read from the file when not given).
     policy: WheelPolicy | None = None
+    #: what pip installed into the build's isolated environment (empty for an entry built before netbundle kept it)
+    requirements: tuple[BuildRequirement, ...] = ()
 
     @property
     def is_pure(self) -> bool:
@@ -106,7 +117,13 @@ def _git_commit(source: PackageSource) -> str:
 
 
 def build_wheel(
-    choice: Choice, *, input_path: Path | None, project_root: Path, cache_root: Path, epoch: int
+    choice: Choice,
+    *,
+    input_path: Path | None,
+    project_root: Path,
+    cache_root: Path,
+    epoch: int,
+    environment: BuildEnvironment | None = None,
 ) -> BuiltWheel:
     """Build (or take from the cache) the wheel for one ``needs_build`` choice.
 
@@ -121,8 +138,16 @@ def build_wheel(
     found = _read_built(cached, input_sha)
     if found is not None:
         return found
+    installed: list[BuildRequirement] = []
     with _source_tree(choice, input_path, project_root) as (tree, input_name):
-        wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
+        wheel = _run_build(
+            tree,
+            cached,
+            epoch,
+            f"{package.name} {package.version}",
+            environment or _PIP_CONFIGURED,
+            installed,
+        )
         built = _with_policy(
             BuiltWheel(
                 path=wheel,
@@ -130,9 +155,17 @@ def build_wheel(
                 input_filename=input_name,
                 input_sha256=input_sha,
                 backend=_backend(tree),
+                requirements=tuple(sorted(set(installed), key=lambda r: (r.name.lower(), r.version))),
             )
         )
-    provenance = {"wheel": wheel.name, "input": input_name, "backend": built.backend}
+    provenance = {
+        "wheel": wheel.name,
+        "input": input_name,
+        "backend": built.backend,
+        "requirements": [
+            {"name": r.name, "version": r.version, "sha256": r.sha256} for r in built.requirements
+        ],
+    }
     _write_atomic(cached / _PROVENANCE, json.dumps(provenance, sort_keys=True).encode())
     return built
 
@@ -150,6 +183,10 @@ def _read_built(cached: Path, input_sha: str) -> BuiltWheel | None:
                 input_filename=str(provenance["input"]),
                 input_sha256=input_sha,
                 backend=str(provenance["backend"]),
+                requirements=tuple(
+                    BuildRequirement(name=str(r["name"]), version=str(r["version"]), sha256=r.get("sha256"))
+                    for r in provenance.get("requirements", ())
+                ),
             )
         )
     except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile):
@@ -191,12 +228,16 @@ def cached_project(entry: Path) -> tuple[Path, Path] | None:
     return (sdists[0], wheels[0]) if len(sdists) == 1 and len(wheels) == 1 else None
 
 
-def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
+def build_project(
+    root: Path, outdir: Path, *, epoch: int, environment: BuildEnvironment | None = None
+) -> tuple[Path, Path]:
     """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
 
     Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
-    added to it). Runs in a :class:`~netbundle.wheels.pool.BuildPool` worker or in-process.
+    added to it). What pip installed into it is written beside them (:func:`project_build_requirements` reads it).
+    Runs in a :class:`~netbundle.wheels.pool.BuildPool` worker or in-process.
     """
+    installed: list[BuildRequirement] = []
     with tempfile.TemporaryDirectory(prefix="netbundle-project-") as tmp:
         # a pristine copy: backends write into the tree (egg-info, build/), which would change the next sdist
         pristine = Path(tmp) / "tree"
@@ -204,14 +245,27 @@ def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
             copy = pristine / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        with _isolated_builds(epoch, f"project {root.name}") as build_in:
+        with _isolated_builds(
+            epoch, f"project {root.name}", environment or _PIP_CONFIGURED, installed
+        ) as build_in:
             sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
             normalize_sdist(sdist, epoch)
             tree = _unpack_sdist(sdist, Path(tmp) / "src")
             wheel = build_in(tree, "wheel", outdir)
         final_sdist = outdir / sdist.name
         shutil.copy2(sdist, final_sdist)
+    pins = sorted({str(r) for r in installed})
+    _write_atomic(outdir / _PROJECT_REQUIREMENTS, json.dumps(pins).encode())
     return final_sdist, wheel
+
+
+def project_build_requirements(entry: Path) -> tuple[str, ...]:
+    """``name==version sha256:<hex>`` of what the project's cached build installed (empty for older entries)."""
+    try:
+        pins = json.loads((entry / _PROJECT_REQUIREMENTS).read_text())
+    except (OSError, ValueError):
+        return ()
+    return tuple(str(p) for p in pins) if isinstance(pins, list) else ()
 
 
 def _source_files(root: Path) -> list[Path]:
@@ -378,18 +432,29 @@ Distribution = Literal["sdist", "wheel"]
 
 
 def _run_build(
-    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Distribution = "wheel"
+    tree: Path,
+    outdir: Path,
+    epoch: int,
+    what: str,
+    environment: BuildEnvironment,
+    installed: list[BuildRequirement],
+    *,
+    distribution: Distribution = "wheel",
 ) -> Path:
-    with _isolated_builds(epoch, what) as build_in:
+    with _isolated_builds(epoch, what, environment, installed) as build_in:
         return build_in(tree, distribution, outdir)
 
 
 @contextmanager
-def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
+def _isolated_builds(
+    epoch: int, what: str, environment: BuildEnvironment, record: list[BuildRequirement]
+) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
     """One isolated PEP 517 environment; yields ``build_in(tree, distribution, outdir) -> built file``.
 
     Each build's requirements are installed into the environment before it runs (pip is not asked again for
-    requirements it has installed); every built file is moved into its ``outdir`` only once complete.
+    requirements it has installed), from the pool of ``environment`` only, and appended to ``record``; every built
+    file is moved into its ``outdir`` only once complete. The backend never sees a credential
+    (:func:`~netbundle.wheels.environment.backend_environ`).
     """
     import build
     import build.env
@@ -405,9 +470,11 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
             def build_in(tree: Path, distribution: Distribution, outdir: Path) -> Path:
                 doing[0] = distribution
                 builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
-                _install_new(env, builder.build_system_requires, installed)
+                _install_new(env, builder.build_system_requires, installed, environment, record)
                 # the backend can be asked for its own requirements only once the build system is installed
-                _install_new(env, builder.get_requires_for_build(distribution), installed)
+                _install_new(
+                    env, builder.get_requires_for_build(distribution), installed, environment, record
+                )
                 staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
                 try:
                     built = Path(builder.build(distribution, staging))
@@ -422,6 +489,12 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
             yield build_in
         for warning in caught:
             _log.info("%s: build backend warning: %s", what, warning.message)
+    except _InstallError as exc:
+        raise BuildError(
+            f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {exc}",
+            hint="build requirements come from the project's pool only, as wheels: make them available there, "
+            "or pin them in a build constraints file",
+        ) from None
     except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
         raise BuildError(
             f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
@@ -429,9 +502,34 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
         ) from None
 
 
-def _install_new(env: build.env.DefaultIsolatedEnv, requirements: Iterable[str], installed: set[str]) -> None:
-    missing = set(requirements) - installed
-    env.install(missing)
+class _InstallError(Exception):
+    """pip could not install a build's requirements (turned into a BuildError naming the build)."""
+
+
+def _install_new(
+    env: build.env.DefaultIsolatedEnv,
+    requirements: Iterable[str],
+    installed: set[str],
+    environment: BuildEnvironment,
+    record: list[BuildRequirement],
+) -> None:
+    """pip-install what is not installed yet, from the pool only, and record what pip reports it installed."""
+    missing = sorted(set(requirements) - installed)
+    if not missing:
+        return
+    with tempfile.TemporaryDirectory(prefix="netbundle-build-reqs-") as tmp:
+        wanted, report = Path(tmp) / "requirements.txt", Path(tmp) / "report.json"
+        wanted.write_text("\n".join(missing) + "\n")
+        argv = environment.install_argv(env.python_executable, str(wanted), str(report))
+        done = subprocess.run(
+            argv, env=environment.pip_environ(os.environ), capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            tail = environment.redact(done.stderr.strip()).splitlines()[-3:]
+            raise _InstallError(
+                f"installing {', '.join(missing)} from the project's sources: " + " / ".join(tail)
+            )
+        record.extend(parse_install_report(report.read_text()))
     installed.update(missing)
 
 
@@ -443,8 +541,8 @@ def _ensure(path: Path) -> Path:
 def _quiet_runner(
     cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None, *, epoch: int
 ) -> None:
-    """Run a backend hook with ``SOURCE_DATE_EPOCH`` set; its output is logged at debug level only."""
-    env = {**os.environ, **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(epoch)}
+    """Run a backend hook with ``SOURCE_DATE_EPOCH`` set and no credentials; its output is logged at debug level."""
+    env = {**backend_environ(os.environ), **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(epoch)}
     done = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         _log.debug("%s", done.stdout + done.stderr)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.bundles import make_keypair, pip_wheel
+from tests.support.bundles import make_keypair, pinned_pips, pip_wheel
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_wheel
@@ -53,6 +53,8 @@ def world(tmp_path: Path):  # type: ignore[no-untyped-def]
         "vendor-sdk": make_wheel(private, "vendor-sdk", "3.0"),
     }
     shutil.copy2(pip_wheel(), public / pip_wheel().name)
+    for pinned in pinned_pips().glob("pip-*.whl"):
+        shutil.copy2(pinned, public / pinned.name)
     keys = [make_keypair(tmp_path / "keys", "release"), make_keypair(tmp_path / "keys", "ci")]
     with serve(public) as pub, serve(private, auth=("ops", PASSWORD)) as priv:
         project = _project(tmp_path / "project", pub.url, priv.url, files, "1.0")
@@ -138,7 +140,8 @@ def test_bundle_contents_locks_and_provenance(world: dict) -> None:  # type: ign
         "kind": "index", "source": "private", "filename": "vendor_sdk-3.0-py3-none-any.whl",
         "sha256": sdk_sha, "url": None, "build": None,
     }  # fmt: skip
-    assert manifest["pip_wheel"] == f"tools/{pip_wheel().name}"
+    # the pinned pip for a cp39 + cp311 bundle (26.x from 26.1 on needs 3.10), never the index's newest
+    assert manifest["pip_wheel"] == "tools/pip-26.0.1-py3-none-any.whl"
     assert manifest["rehearse"] == {"smoke": ["python -c pass"]}
     assert manifest["build_time"] == "2026-01-01T00:00:00Z"
     pylock = found["locks/cp311-manylinux_2_28_x86_64/pylock.toml"].decode()
@@ -270,8 +273,9 @@ def test_merge_of_per_target_parts_equals_the_combined_build(world: dict) -> Non
     parts = []
     for target in ("cp311-manylinux_2_28_x86_64", "cp39-manylinux_2_28_x86_64"):
         part = world["tmp"] / f"part-{target}.tar"
+        # inline targets: each part names the combined build's pip (the cp39 target's), as merge requires
         argv = ["build", "-P", str(world["project"]), "--index-url", world["public"].url, "--cache-dir",
-                str(world["tmp"] / "cache"), "--target", target, *key, "-o", str(part)]  # fmt: skip
+                str(world["tmp"] / "cache"), "--target", target, "--pip-version", "26.0.1", *key, "-o", str(part)]  # fmt: skip
         env = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD,
                "SOURCE_DATE_EPOCH": "1767225600"}  # fmt: skip
         assert CliRunner().invoke(cli, argv, env=env).exit_code == 0

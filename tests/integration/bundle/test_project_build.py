@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.bundles import make_keypair
+from tests.support.bundles import make_keypair, pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_sdist, make_wheel
@@ -26,6 +27,8 @@ SETUPTOOLS = 'requires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_m
 def index_files(corpus_dir: Path, tmp_path: Path) -> Path:
     files = tmp_path / "index"
     shutil.copytree(corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"))
+    for pinned in pinned_pips().glob("pip-*.whl"):
+        shutil.copy2(pinned, files / pinned.name)
     return files
 
 
@@ -61,7 +64,11 @@ def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
         code, output = _build(index.url, project, cache, tmp_path / "one.tar", key)
         assert code == 0, output
         (entry,) = (cache / "project").iterdir()
-        assert sorted(p.name for p in entry.iterdir()) == ["demo-1.0.0-py3-none-any.whl", "demo-1.0.0.tar.gz"]
+        assert sorted(p.name for p in entry.iterdir()) == [
+            "build-requirements.json",
+            "demo-1.0.0-py3-none-any.whl",
+            "demo-1.0.0.tar.gz",
+        ]
         stamps = {p.name: p.stat().st_mtime_ns for p in entry.iterdir()}
 
         (project / "__pycache__").mkdir()  # not source: the cached build still applies
@@ -78,6 +85,12 @@ def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
     assert len(list((cache / "project").iterdir())) == 2
     old, new = (_member(tmp_path / n, "/demo-1.0.0-py3-none-any.whl") for n in ("one.tar", "three.tar"))
     assert hashlib.sha256(old).digest() != hashlib.sha256(new).digest()
+    # the project's own build requirements are recorded too, from the one index the build may use
+    manifest = json.loads(_member(tmp_path / "one.tar", "netbundle/manifest.json"))
+    (demo,) = [p for p in manifest["packages"] if p["name"] == "demo"]
+    (setuptools,) = index_files.glob("setuptools-*.whl")
+    pin = f"setuptools=={setuptools.name.split('-')[1]} sha256:{hashlib.sha256(setuptools.read_bytes()).hexdigest()}"
+    assert pin in demo["artifacts"][0]["origin"]["build"]["requirements"]
 
 
 def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(

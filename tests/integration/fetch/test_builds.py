@@ -54,12 +54,14 @@ def test_sdist_built_once_for_every_target(corpus_dir: Path, tmp_path: Path) -> 
     for target in ("cp311-manylinux_2_28_x86_64", "cp39-win_amd64"):
         assert sorted(p.name for p in (tmp_path / "wh" / target).iterdir()) == [pure.name, wheel.name]
     plan = json.loads((tmp_path / "wh" / "plan.json").read_text())
+    (setuptools,) = files.glob("setuptools-*.whl")  # the build requirement, from the project's (only) index
     assert plan["built"]["srconly"] == {
         "wheel": wheel.name,
         "sha256": sha256_of(wheel),
         "input": sdist.name,
         "input_sha256": sha256_of(sdist),
         "backend": "setuptools.build_meta",
+        "build_requirements": [f"setuptools=={setuptools.name.split('-')[1]} sha256:{sha256_of(setuptools)}"],
     }
 
 

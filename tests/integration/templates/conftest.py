@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support.bundles import pinned_pips
 from tests.support.simple_index import serve
 
 from netbundle.bundle.signing import generate_keypair
@@ -51,7 +52,7 @@ def load_yaml(path: Path) -> Any:
 def index_url() -> Iterator[str]:
     if not CORPUS_ALL.is_dir():
         pytest.fail(f"{CORPUS_ALL} is missing: run scripts/prepare-corpus")
-    with serve(CORPUS_ALL) as index:
+    with serve(CORPUS_ALL, also=(pinned_pips(),)) as index:
         yield index.url
 
 

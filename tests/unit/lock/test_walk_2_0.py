@@ -8,7 +8,8 @@ import pytest
 from tests.support.requirements import ENVIRONMENTS
 
 from netbundle.errors import LockError
-from netbundle.lock.groups import GroupSelection, _allows, select_for_environment, select_packages
+from netbundle.lock.constraints import allows
+from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
 from netbundle.lock.poetry import parse_lock
 from netbundle.lock.pyproject import parse_pyproject
 
@@ -106,11 +107,20 @@ def chosen(requirements: list[str], python: str, platform: str = "linux") -> dic
         (["a"], "3.12.4", "win32", {"a": "1.0", "b": "2.1", "d": "1.0"}),
         (["a[fast]"], "3.10.14", "linux", {"a": "1.0", "b": "1.4", "c": "1.0"}),
         (["a; python_version >= '3.12'"], "3.11.7", "linux", {}),
-        (["b>=2"], "3.12.4", "linux", {"b": "2.1"}),
+        (["b>=2; python_version >= '3.11'"], "3.12.4", "linux", {"b": "2.1"}),
     ],
 )
 def test_walk(requirements: list[str], python: str, platform: str, expected: dict[str, str]) -> None:
     assert chosen(requirements, python, platform) == expected
+
+
+def test_a_requirement_no_locked_version_fits_is_refused_as_poetry_refuses_it() -> None:
+    # b 2.1 needs Python 3.11, the project allows 3.9: Poetry's walker finds no candidate and gives up
+    with pytest.raises(
+        LockError, match=r"group main requires b >=2, and no locked version of it \(locked: 2\.1, 1\.4\) fits"
+    ) as caught:
+        select_packages(project(["b>=2"]), parse_lock(LOCK), GroupSelection())  # type: ignore[arg-type]
+    assert "Poetry 2" in (caught.value.hint or "")
 
 
 def test_missing_dependency_is_named() -> None:
@@ -139,4 +149,4 @@ def test_missing_dependency_is_named() -> None:
     ],
 )
 def test_poetry_constraints(constraint: str, version: str, allowed: bool) -> None:
-    assert _allows(constraint, version) is allowed
+    assert allows(constraint, version) is allowed

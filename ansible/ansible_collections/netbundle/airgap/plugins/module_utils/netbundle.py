@@ -35,7 +35,10 @@ EXIT_CODES = {
     22: ("DriftError", "drift between the installed state and the receipt or bundle"),
     23: ("RehearsalError", "a DR rehearsal step failed"),
     24: ("PrefixError", "the prefix is unusable, has no such generation, or is locked by another run"),
-    25: ("ServeError", "serve could not start: port in use, an address not of this host, or no room to stage"),
+    25: (
+        "ServeError",
+        "serve could not start: port in use, an address not of this host, or no room to stage",
+    ),
     130: ("", "interrupted"),
 }
 #: Exit code of ``check`` when it found drift (the report is still printed).
