@@ -252,7 +252,7 @@ def rehearse(bundle: Path, pub: Path, report: Path, **options: object) -> Rehear
 
 
 def netns_works() -> bool:
-    return rh._probe_netns(rh.netns_prefix(os.geteuid()))[0]
+    return rh.probe_netns(rh.netns_prefix(os.geteuid()))[0]
 
 
 @pytest.mark.integration

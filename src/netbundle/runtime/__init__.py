@@ -7,3 +7,7 @@ Rules (checked by tests/runtime/test_isolation.py and the vermin/ruff py39 check
 """
 
 MIN_PYTHON = (3, 9)
+#: The installer's program name in messages and --help.
+PROG = "netbundle.pyz"
+#: Where ``install`` puts a project when --prefix is not given (the project name comes from the manifest).
+DEFAULT_PREFIX_ROOT = "/opt/netbundle"
