@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from netbundle.bundle.checksums import record_checksum
 from netbundle.bundle.builder import BuildResult, bundle_identity
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
@@ -65,6 +66,7 @@ def merge_bundles(
         manifest_sha256=hashlib.sha256(data).hexdigest(),
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in sign_keys),
+        sha256=record_checksum(path),
     )
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from netbundle.cli._options import split_names
+from netbundle.format.results import render_result
 from netbundle.runtime import eecontext
 
 EPILOG = """
@@ -27,7 +28,8 @@ Examples:
 @click.option("--trust", "trust_files", multiple=True, metavar="FILE",
               help="A minisign .pub file or a netbundle trust file (repeatable).")  # fmt: skip
 @click.option(
-    "--group", "groups", multiple=True, metavar="GROUP", help="A bundle group to install besides main."
+    "--group", "--with", "groups", multiple=True, metavar="G[,G]",
+    help="Bundle groups to install besides main: comma-separated and/or repeated.",
 )
 @click.option(
     "--target", metavar="NAME", help="The bundle target to install (default: the one fitting the image)."
@@ -40,7 +42,7 @@ Examples:
 @click.option("--arch", "machine", default=eecontext.DEFAULT_MACHINE, show_default=True,
               help="The image's machine (platform_machine), to pick the target.")  # fmt: skip
 @click.option("--python-path", help="The image's interpreter (default: /usr/bin/pythonX.Y of the target).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (docs/schemas/ee-context.json).")
 def ee_context(bundle: str, output: Path, trust_files: tuple[str, ...], groups: tuple[str, ...],
                target: str | None, base_image: str, python: str | None, machine: str,
                python_path: str | None, as_json: bool) -> None:  # fmt: skip
@@ -54,16 +56,11 @@ def ee_context(bundle: str, output: Path, trust_files: tuple[str, ...], groups: 
         bundle,
         output,
         trust_files,
-        groups=groups,
+        groups=split_names(groups),
         target=target,
         base_image=base_image,
         python=python,
         machine=machine,
         python_path=python_path,
     )
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
-        return
-    click.echo(f"{result.definition}: target {result.target}, groups {', '.join(result.groups)}")
-    click.echo(f"  {len(result.wheels)} wheels in {output / eecontext.FILES_DIR / 'wheels'}")
-    click.echo(f"  build it: cd {output} && ansible-builder build -f {eecontext.DEFINITION_NAME} -t IMAGE")
+    click.echo(render_result(result, as_json))

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import logging
 import random
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -93,6 +94,10 @@ class RetryPolicy:
     timeout: float = 30.0
 
 
+class DownloadCancelledError(Exception):
+    """A download stopped because :meth:`Http.cancel` was called (Ctrl-C): never shown to a user."""
+
+
 class Http:
     """A pooled client shared by every download thread."""
 
@@ -107,6 +112,7 @@ class Http:
         self._credentials = dict(credentials)
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
+        self._cancelled = threading.Event()
         self._pool = urllib3.PoolManager(
             num_pools=16,
             maxsize=concurrency,
@@ -115,6 +121,10 @@ class Http:
             timeout=urllib3.Timeout(connect=self._policy.timeout, read=self._policy.timeout),
             headers={"User-Agent": "netbundle"},
         )
+
+    def cancel(self) -> None:
+        """Make every running and later download raise :class:`DownloadCancelledError` at its next chunk."""
+        self._cancelled.set()
 
     def get_page(self, url: str, *, accept: str, source: str) -> tuple[bytes, str]:
         """GET a small document; return its body and content type."""
@@ -138,6 +148,8 @@ class Http:
             digest, size = hashlib.sha256(), 0
             try:
                 for chunk in response.stream(CHUNK):
+                    if self._cancelled.is_set():
+                        raise DownloadCancelledError(url_filename(url))
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)

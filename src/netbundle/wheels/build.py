@@ -365,7 +365,7 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
 
             yield build_in
         for warning in caught:
-            _log.info("%s: build backend warning: %s", what, warning.message)
+            _log.debug("%s: build backend warning: %s", what, warning.message)  # backend noise: -v only
     except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
         raise BuildError(f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
                          hint="run with -v to see the backend's output") from None  # fmt: skip
