@@ -232,7 +232,12 @@ def preflight(bundle: str, prefix: str, groups: Sequence[str], target: Optional[
     from ..format.tar import read_unverified
     from .host import HostInfo
 
-    manifest = read_unverified(bundle).manifest
+    try:
+        # only the size estimate comes from it; a bundle that cannot be read fails in install's verification
+        # first, so that its errors (a bad signature before a bad manifest) stay in their documented order
+        manifest: Optional[Manifest] = read_unverified(bundle).manifest
+    except NetbundleError:
+        manifest = None
     checks = [python_check(sys.version_info, sys.executable), _venv()]
     checks.append(_space(prefix, manifest, HostInfo.current(), target))
     for check in checks:
