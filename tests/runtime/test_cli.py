@@ -229,6 +229,25 @@ def test_diff_of_two_versions(
     assert [(c["name"], c["change"]) for c in changes] == [("alpha", "upgraded")]
 
 
+def test_diff_exit_code(tmp_path: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    newer = make_bundle(tmp_path / "new.tar", packages=(("alpha", "1.1"), ("beta", "2.0")), version="1.1.0")
+    assert cli.main(["diff", str(signed[0]), str(signed[0]), "--exit-code"]) == 0
+    assert cli.main(["diff", str(signed[0]), str(newer), "--exit-code"]) == 1
+    assert cli.main(["diff", str(signed[0]), str(newer)]) == 0
+    capsys.readouterr()
+
+
+def test_trust_show_lists_the_keys(signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["trust", "show", "--trust", str(signed[1]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == 1 and data["threshold"] == 1 and len(data["keys"]) == 1
+
+
+def test_a_command_group_without_a_command_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["generations"]) == 2
+    assert "remove" in capsys.readouterr().err
+
+
 def test_default_prefix_comes_from_the_manifest(signed: tuple[Path, Path, Path]) -> None:
     assert commands.default_prefix(str(signed[0])) == "/opt/netbundle/sample-project"
 

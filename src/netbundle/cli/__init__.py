@@ -38,7 +38,8 @@ class NetbundleGroup(click.Group):
             return super().main(args, prog_name, standalone_mode=False, **extra)
         argv = list(sys.argv[1:] if args is None else args)
         try:
-            super().main(argv, prog_name, standalone_mode=False, **extra)
+            # without standalone mode click returns ctx.exit()'s code (diff --exit-code) instead of exiting
+            code = super().main(argv, prog_name, standalone_mode=False, **extra)
         except click.exceptions.Exit as done:
             sys.exit(done.exit_code)
         except click.UsageError as exc:
@@ -57,9 +58,11 @@ class NetbundleGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         except NetbundleError as exc:
             if any(a in ("-v", "--verbose") for a in argv):
-                _log.exception("traceback (shown because of --verbose)")
+                import traceback
+
+                click.echo("traceback (shown because of --verbose):\n" + traceback.format_exc().rstrip(), err=True)
             _fail(exc, argv)
-        sys.exit(0)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Each command's whole first sentence (click cuts it at the terminal width)."""
