@@ -75,7 +75,9 @@ def export_requirements(project_dir: Path, request: ExportRequest) -> ExportResu
     selected = select_packages(loaded.pyproject, loaded.lock, request.selection)
     _warn_credentials(loaded, selected)
     if not request.targets:
-        return ExportResult(files=(ExportedFile(path=request.output, text=_render(loaded, selected, request)),))
+        return ExportResult(
+            files=(ExportedFile(path=request.output, text=_render(loaded, selected, request)),)
+        )
     targets = resolve_targets(request.targets, targets_from_config(loaded.pyproject.netbundle.targets))
     output = request.output
     if len(targets) > 1 and (output is None or output.suffix):
@@ -108,7 +110,9 @@ def _render(loaded: LoadedProject, items: Sequence[SelectedPackage], request: Ex
         with_hashes=request.with_hashes,
         with_urls=request.with_urls,
     )
-    return render_requirements(items, sources=loaded.pyproject.sources, project_root=loaded.root, options=options)
+    return render_requirements(
+        items, sources=loaded.pyproject.sources, project_root=loaded.root, options=options
+    )
 
 
 def _render_pylock(loaded: LoadedProject, items: Sequence[SelectedPackage], request: ExportRequest) -> str:

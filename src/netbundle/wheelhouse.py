@@ -64,7 +64,9 @@ class WheelhouseResult:
                 t.name: len([c for c in self.plan.choices[t.name] if c.kind == "wheel"]) for t in self.targets
             },
             "needs_build": [
-                f"{c.package.name}=={c.package.version}" for c in self.plan.builds if c.package.name not in self.built
+                f"{c.package.name}=={c.package.version}"
+                for c in self.plan.builds
+                if c.package.name not in self.built
             ],
             "built": {name: b.path.name for name, b in sorted(self.built.items())},
         }

@@ -76,7 +76,9 @@ def test_version_on_both_clis(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_group_grammar_comma_separated_and_repeated() -> None:
     assert split_names(("a,b", "c", " d , ")) == ("a", "b", "c", "d")
-    args = pyz_cli.build_parser().parse_args(["install", "b.tar", "--group", "a,b", "--group", "c", "--with", "d"])
+    args = pyz_cli.build_parser().parse_args(
+        ["install", "b.tar", "--group", "a,b", "--group", "c", "--with", "d"]
+    )
     assert args.group == ["a", "b", "c", "d"]
     rehearse = pyz_cli.build_parser().parse_args(["rehearse", "b.tar", "--group", "junos,cisco"])
     assert rehearse.group == ["junos", "cisco"]
@@ -86,6 +88,9 @@ def test_the_command_list_is_not_truncated() -> None:
     code, out, _ = invoke("--help")
     assert code == 0
     flat = " ".join(out.split())
-    assert "Combine bundles built from the same lock on different runners (e.g. an aarch64 runner) into one." in flat
+    assert (
+        "Combine bundles built from the same lock on different runners (e.g. an aarch64 runner) into one."
+        in flat
+    )
     commands = out.split("Commands:", 1)[1]
     assert "..." not in commands

@@ -33,10 +33,14 @@ def ci_and_prod(tmp_path: Path) -> tuple[KeyPair, KeyPair, Path]:
     return ci, prod, make_bundle(tmp_path / "dist" / "site.tar", keys=[ci])
 
 
-def test_sign_adds_a_signature_and_keeps_the_manifest_bytes(ci_and_prod: tuple[KeyPair, KeyPair, Path]) -> None:
+def test_sign_adds_a_signature_and_keeps_the_manifest_bytes(
+    ci_and_prod: tuple[KeyPair, KeyPair, Path],
+) -> None:
     ci, prod, bundle = ci_and_prod
     before = read_unverified(bundle)
-    code, out, err = invoke("sign", str(bundle), "--trust", str(ci.pub_path), "--sign-key", str(prod.key_path), "--json")
+    code, out, err = invoke(
+        "sign", str(bundle), "--trust", str(ci.pub_path), "--sign-key", str(prod.key_path), "--json"
+    )
     assert code == 0, err
     after = read_unverified(bundle)
     assert after.manifest_bytes == before.manifest_bytes
@@ -44,7 +48,9 @@ def test_sign_adds_a_signature_and_keeps_the_manifest_bytes(ci_and_prod: tuple[K
     both = trust.TrustPolicy(keys=(ci.public, prod.public), threshold=2)
     assert {k.key_id for k in verify_bundle(bundle, both).signers} == {ci.public.key_id, prod.public.key_id}
     data = json.loads(out)
-    assert data["format"] == 1 and sorted(data["signers"]) == sorted([ci.public.key_id_hex, prod.public.key_id_hex])
+    assert data["format"] == 1 and sorted(data["signers"]) == sorted(
+        [ci.public.key_id_hex, prod.public.key_id_hex]
+    )
     assert parse_sums((bundle.parent / "SHA256SUMS").read_text()) == {"site.tar": data["sha256"]}
 
 
@@ -53,7 +59,9 @@ def test_sign_refuses_an_untrusted_bundle_and_a_second_signature_by_one_key(
 ) -> None:
     ci, prod, bundle = ci_and_prod
     original = bundle.read_bytes()
-    code, _, err = invoke("sign", str(bundle), "--trust", str(prod.pub_path), "--sign-key", str(prod.key_path))
+    code, _, err = invoke(
+        "sign", str(bundle), "--trust", str(prod.pub_path), "--sign-key", str(prod.key_path)
+    )
     assert code == 14 and "error: " in err
     code, _, err = invoke("sign", str(bundle), "--trust", str(ci.pub_path), "--sign-key", str(ci.key_path))
     assert code == 2 and "already signed by key" in err
@@ -69,7 +77,9 @@ def test_stock_minisign_verifies_every_signature_after_sign(
         pytest.fail("minisign is not installed: run scripts/install-test-tools")
     ci, prod, bundle = ci_and_prod
     signed = tmp_path / "promoted.tar"
-    code, _, err = invoke("sign", str(bundle), "--trust", str(ci.pub_path), "--sign-key", str(prod.key_path), "-o", str(signed))
+    code, _, err = invoke(
+        "sign", str(bundle), "--trust", str(ci.pub_path), "--sign-key", str(prod.key_path), "-o", str(signed)
+    )
     assert code == 0, err
     found = read_unverified(signed)
     manifest = tmp_path / "manifest.json"
@@ -82,7 +92,9 @@ def test_stock_minisign_verifies_every_signature_after_sign(
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_each_sign_key_can_name_its_own_password_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_sign_key_can_name_its_own_password_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     paths = []
     for n, password in ((1, "ci-pw"), (2, "prod-pw")):
         path = tmp_path / f"k{n}.key"
@@ -104,7 +116,18 @@ def test_parse_key_spec() -> None:
 def test_trust_init_writes_a_trust_file_that_loads(tmp_path: Path) -> None:
     ci, prod = make_keypair(tmp_path, "ci"), make_keypair(tmp_path, "prod")
     out = tmp_path / "trust.txt"
-    argv = ["trust", "init", "--key", str(ci.pub_path), "--key", str(prod.pub_path), "--threshold", "2", "-o", str(out)]
+    argv = [
+        "trust",
+        "init",
+        "--key",
+        str(ci.pub_path),
+        "--key",
+        str(prod.pub_path),
+        "--threshold",
+        "2",
+        "-o",
+        str(out),
+    ]
     code, _, err = invoke(*argv)
     assert code == 0, err
     policy = trust.load_trust(out)
@@ -130,6 +153,8 @@ def test_record_checksum_keeps_the_other_lines(tmp_path: Path) -> None:
     record_checksum(tmp_path / "netbundle.pyz")
     (tmp_path / "a.tar").write_bytes(b"changed")
     record_checksum(tmp_path / "a.tar")
-    done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines() == ["a.tar: OK", "netbundle.pyz: OK"]

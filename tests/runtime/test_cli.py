@@ -229,7 +229,9 @@ def test_diff_of_two_versions(
     assert [(c["name"], c["change"]) for c in changes] == [("alpha", "upgraded")]
 
 
-def test_diff_exit_code(tmp_path: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_exit_code(
+    tmp_path: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     newer = make_bundle(tmp_path / "new.tar", packages=(("alpha", "1.1"), ("beta", "2.0")), version="1.1.0")
     assert cli.main(["diff", str(signed[0]), str(signed[0]), "--exit-code"]) == 0
     assert cli.main(["diff", str(signed[0]), str(newer), "--exit-code"]) == 1
@@ -237,7 +239,9 @@ def test_diff_exit_code(tmp_path: Path, signed: tuple[Path, Path, Path], capsys:
     capsys.readouterr()
 
 
-def test_trust_show_lists_the_keys(signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_trust_show_lists_the_keys(
+    signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["trust", "show", "--trust", str(signed[1]), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["format"] == 1 and data["threshold"] == 1 and len(data["keys"]) == 1

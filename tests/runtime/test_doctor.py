@@ -49,7 +49,11 @@ def test_install_size_counts_the_staged_copy_and_the_unpacked_wheels(signed: tup
     payload = sum(f.size for f in manifest.files)
     target = manifest.targets[0]
     size = doctor.install_size(manifest, target)
-    assert payload + doctor.VENV_BASE_BYTES < size <= payload * (1 + doctor.UNPACKED_FACTOR) + doctor.VENV_BASE_BYTES
+    assert (
+        payload + doctor.VENV_BASE_BYTES
+        < size
+        <= payload * (1 + doctor.UNPACKED_FACTOR) + doctor.VENV_BASE_BYTES
+    )
 
 
 def test_target_checks_say_why_a_target_does_not_fit(signed: tuple[Path, Path]) -> None:
@@ -102,7 +106,10 @@ def test_doctor_fails_with_25_when_a_check_fails(
 
 
 def test_install_preflight_refuses_too_little_space(
-    signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    signed: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import collections
 

@@ -246,5 +246,5 @@ def test_an_explicit_keep_beats_the_setting(prefix: Path) -> None:
 @pytest.mark.parametrize("text", ['{"keep": 0}', '{"keep": "5"}', "[1]", "{bad"], ids=str)
 def test_a_damaged_keep_setting_is_a_prefix_error(prefix: Path, text: str) -> None:
     (prefix / gens.SETTINGS).write_text(text)
-    with pytest.raises(PrefixError, match="settings.json"):
+    with pytest.raises(PrefixError, match=r"settings\.json"):
         gens.read_keep(prefix)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
 from netbundle.bundle import contents as plan
+from netbundle.bundle.checksums import SUMS_NAME, record_checksum
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.bundle.checksums import SUMS_NAME, record_checksum
 from netbundle.errors import JSON_FORMAT, BuildError, UsageError
 from netbundle.format.manifest import (
     FORMAT_VERSION,

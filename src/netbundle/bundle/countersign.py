@@ -41,7 +41,9 @@ def add_signatures(
     if not sign_keys:
         raise UsageError("sign needs at least one --sign-key")
     existing = read_unverified(bundle).signatures
-    with tempfile.TemporaryDirectory(prefix="netbundle-sign-", dir=output.parent if output.parent.is_dir() else None) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="netbundle-sign-", dir=output.parent if output.parent.is_dir() else None
+    ) as tmp:
         verified = verify_bundle(bundle, policy, Path(tmp) / "staging")
         manifest = verified.manifest
         added = {}
@@ -55,7 +57,11 @@ def add_signatures(
         files = {f.path: verified.member_path(f.path) for f in manifest.files}
         epoch = calendar.timegm(time.strptime(manifest.build_time, "%Y-%m-%dT%H:%M:%SZ"))
         path = write_bundle(
-            output, manifest=verified.manifest_bytes, signatures={**existing, **added}, files=files, mtime=epoch
+            output,
+            manifest=verified.manifest_bytes,
+            signatures={**existing, **added},
+            files=files,
+            mtime=epoch,
         )
     return BuildResult(
         path=path,

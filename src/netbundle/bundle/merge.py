@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from netbundle.bundle.checksums import record_checksum
 from netbundle.bundle.builder import BuildResult, bundle_identity
+from netbundle.bundle.checksums import record_checksum
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import InputError, UsageError

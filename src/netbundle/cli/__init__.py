@@ -32,7 +32,11 @@ class NetbundleGroup(click.Group):
     """The root group: one error format for every failure, -v/-q on every command, untruncated --help."""
 
     def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, prog_name: str | None = None, standalone_mode: bool = True, **extra: Any
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
     ) -> Any:
         if not standalone_mode:  # tests that want the exception object
             return super().main(args, prog_name, standalone_mode=False, **extra)
@@ -60,7 +64,9 @@ class NetbundleGroup(click.Group):
             if any(a in ("-v", "--verbose") for a in argv):
                 import traceback
 
-                click.echo("traceback (shown because of --verbose):\n" + traceback.format_exc().rstrip(), err=True)
+                click.echo(
+                    "traceback (shown because of --verbose):\n" + traceback.format_exc().rstrip(), err=True
+                )
             _fail(exc, argv)
         sys.exit(code if isinstance(code, int) else 0)
 

@@ -34,7 +34,10 @@ def selection_options(func: F) -> F:
     """The group/extra selection flags of ``poetry export``."""
     options = [
         click.option(
-            "--with", "with_groups", multiple=True, metavar="G[,G]",
+            "--with",
+            "with_groups",
+            multiple=True,
+            metavar="G[,G]",
             help="Add (optional) groups: comma-separated and/or repeated.",
         ),
         click.option(

@@ -68,7 +68,9 @@ class DownloadProgress:
             width = 30
             filled = width * done // max(total, 1)
             bar = "#" * filled + "." * (width - filled)
-            click.echo(f"\r  downloading [{bar}] {done}/{total} files, {human_bytes(self.bytes)}", err=True, nl=False)
+            click.echo(
+                f"\r  downloading [{bar}] {done}/{total} files, {human_bytes(self.bytes)}", err=True, nl=False
+            )
             self.drawn = True
 
     def downloaded(self, _name: str, size: int) -> None:

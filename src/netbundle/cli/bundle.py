@@ -72,7 +72,9 @@ def build(project_dir: Path, sign_keys: tuple[str, ...], password_env: str, unsi
     from netbundle.cli._progress import DownloadProgress
 
     progress = DownloadProgress(terminal=None if not as_json else False)
-    fetch = fetch_request(project_dir, output, params, progress=progress.files, on_download=progress.downloaded)
+    fetch = fetch_request(
+        project_dir, output, params, progress=progress.files, on_download=progress.downloaded
+    )
     request = BuildRequest(fetch=fetch, sign_keys=tuple(keys), pip_version=pip_version)
     try:
         result = build_bundle(request)
@@ -97,7 +99,9 @@ def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
               help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).")  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json)."
+)
 def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
     """Check the bundle's signatures against trusted keys, then every member's size and sha256.
 
@@ -112,7 +116,9 @@ def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
 
 @click.command()
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json)."
+)
 def inspect(bundle: Path, as_json: bool) -> None:
     """Show a bundle's targets, groups, packages with their origin, and signers (nothing is verified)."""
     from netbundle.format.describe import inspection
@@ -125,8 +131,12 @@ def inspect(bundle: Path, as_json: bool) -> None:
 @click.command()
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON (docs/schemas/diff.json).")
-@click.option("--exit-code", is_flag=True, help="Exit 1 when the bundles differ, 0 when not (as git diff does).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the differences as JSON (docs/schemas/diff.json)."
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when the bundles differ, 0 when not (as git diff does)."
+)
 @click.pass_context
 def diff(ctx: click.Context, old: Path, new: Path, as_json: bool, exit_code: bool) -> None:
     """What changed from bundle OLD to bundle NEW, per target and group, for review before promotion.

@@ -28,7 +28,11 @@ Examples:
 @click.option("--trust", "trust_files", multiple=True, metavar="FILE",
               help="A minisign .pub file or a netbundle trust file (repeatable).")  # fmt: skip
 @click.option(
-    "--group", "--with", "groups", multiple=True, metavar="G[,G]",
+    "--group",
+    "--with",
+    "groups",
+    multiple=True,
+    metavar="G[,G]",
     help="Bundle groups to install besides main: comma-separated and/or repeated.",
 )
 @click.option(
@@ -42,7 +46,9 @@ Examples:
 @click.option("--arch", "machine", default=eecontext.DEFAULT_MACHINE, show_default=True,
               help="The image's machine (platform_machine), to pick the target.")  # fmt: skip
 @click.option("--python-path", help="The image's interpreter (default: /usr/bin/pythonX.Y of the target).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (docs/schemas/ee-context.json).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (docs/schemas/ee-context.json)."
+)
 def ee_context(bundle: str, output: Path, trust_files: tuple[str, ...], groups: tuple[str, ...],
                target: str | None, base_image: str, python: str | None, machine: str,
                python_path: str | None, as_json: bool) -> None:  # fmt: skip

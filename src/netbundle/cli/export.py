@@ -72,7 +72,9 @@ def export(
     The packages, versions and hashes are those `poetry export --with-hashes` selects for the same lock and
     flags. Credentials are never written.
     """
-    result = export_requirements(project_dir, request_from_params(params, fmt, output, target_names, index_url))
+    result = export_requirements(
+        project_dir, request_from_params(params, fmt, output, target_names, index_url)
+    )
     for exported in result.files:
         if exported.path is None:
             click.echo(exported.text, nl=False)

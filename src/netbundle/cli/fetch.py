@@ -42,7 +42,12 @@ def fetch(project_dir: Path, output: Path, no_build: bool, as_json: bool, **para
 
     progress = DownloadProgress(terminal=None if not as_json else False)
     request = fetch_request(
-        project_dir, output, params, build=not no_build, progress=progress.files, on_download=progress.downloaded
+        project_dir,
+        output,
+        params,
+        build=not no_build,
+        progress=progress.files,
+        on_download=progress.downloaded,
     )
     try:
         result = fetch_wheelhouse(request)

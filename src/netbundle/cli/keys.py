@@ -19,6 +19,7 @@ import click
 
 if TYPE_CHECKING:
     from netbundle.bundle.signing import SecretKey
+    from netbundle.format.minisign import PublicKey
     from netbundle.format.trust import TrustPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -178,7 +179,9 @@ def keygen(prefix: str, comment: str, no_password: bool, password_env: str, forc
             raise UsageError("the password is empty", hint="use --no-password for an unencrypted key")
     from netbundle.cli._progress import step
 
-    with step("encrypting the new secret key (scrypt)" if password is not None else "generating the key pair"):
+    with step(
+        "encrypting the new secret key (scrypt)" if password is not None else "generating the key pair"
+    ):
         secret_text, public_text = generate_keypair(comment=comment, password=password)
     secret_path, public_path = write_keypair(prefix, secret_text, public_text, force=force)
     key = minisign.parse_public_key(public_text.decode(), str(public_path))
@@ -266,7 +269,8 @@ def initial_policy(public_keys: Sequence[Path], threshold: int) -> TrustPolicy:
     from netbundle.format import minisign
     from netbundle.format.trust import TrustPolicy
 
-    keys, names = [], []
+    keys: list[PublicKey] = []
+    names: list[str] = []
     for path in public_keys:
         try:
             key = minisign.parse_public_key(path.read_text(encoding="utf-8"), str(path))

@@ -47,7 +47,11 @@ class Verification:
     def render_text(self) -> str:
         d = self.data
         return "verified: {} {} (bundle {}), {} files, signed by {}".format(
-            d["project"]["name"], d["project"]["version"], d["bundle_id"], d["files"], ", ".join(self.signer_labels)
+            d["project"]["name"],
+            d["project"]["version"],
+            d["bundle_id"],
+            d["files"],
+            ", ".join(self.signer_labels),
         )
 
 

@@ -72,28 +72,30 @@ class BundleDiff:
     def to_json(self) -> Dict[str, Any]:
         old_targets = {t.name for t in self.old.targets}
         new_targets = {t.name for t in self.new.targets}
-        return with_format({
-            "old": _identity(self.old),
-            "new": _identity(self.new),
-            "lock_changed": self.old.lock_sha256 != self.new.lock_sha256,
-            "targets": {
-                "added": sorted(new_targets - old_targets),
-                "removed": sorted(old_targets - new_targets),
-            },
-            "groups": {
-                "added": sorted(set(self.new.groups) - set(self.old.groups)),
-                "removed": sorted(set(self.old.groups) - set(self.new.groups)),
-            },
-            "signers": {
-                "old": list(self.old_signers),
-                "new": list(self.new_signers),
-                "added": sorted(set(self.new_signers) - set(self.old_signers)),
-                "removed": sorted(set(self.old_signers) - set(self.new_signers)),
-            },
-            "packages": [c.to_json() for c in self.packages],
-            "hash_changes": len(self.hash_changes),
-            "differ": self.differ,
-        })
+        return with_format(
+            {
+                "old": _identity(self.old),
+                "new": _identity(self.new),
+                "lock_changed": self.old.lock_sha256 != self.new.lock_sha256,
+                "targets": {
+                    "added": sorted(new_targets - old_targets),
+                    "removed": sorted(old_targets - new_targets),
+                },
+                "groups": {
+                    "added": sorted(set(self.new.groups) - set(self.old.groups)),
+                    "removed": sorted(set(self.old.groups) - set(self.new.groups)),
+                },
+                "signers": {
+                    "old": list(self.old_signers),
+                    "new": list(self.new_signers),
+                    "added": sorted(set(self.new_signers) - set(self.old_signers)),
+                    "removed": sorted(set(self.old_signers) - set(self.new_signers)),
+                },
+                "packages": [c.to_json() for c in self.packages],
+                "hash_changes": len(self.hash_changes),
+                "differ": self.differ,
+            }
+        )
 
     @property
     def differ(self) -> bool:

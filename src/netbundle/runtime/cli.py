@@ -132,7 +132,9 @@ def _diff_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("old", metavar="OLD", help="the bundle in use")
     p.add_argument("new", metavar="NEW", help="the bundle to review")
     p.add_argument(
-        "--exit-code", action="store_true", help="exit 1 when the bundles differ, 0 when not (as git diff does)"
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when the bundles differ, 0 when not (as git diff does)",
     )
     _json(p)
 
@@ -336,7 +338,11 @@ def _verbosity(p: argparse.ArgumentParser, default: Any) -> None:
     """``-v``/``-q`` before or after a command name (SUPPRESS: a sub-command must not reset the top's value)."""
     p.add_argument("-v", "--verbose", action="store_true", default=default, help="show tracebacks of errors")
     p.add_argument(
-        "-q", "--quiet", action="store_true", default=default, help="print nothing on success but --json output"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print nothing on success but --json output",
     )
 
 

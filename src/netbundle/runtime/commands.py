@@ -202,7 +202,9 @@ class VersionInfo:
         )
 
     def render_text(self) -> str:
-        return "{} {} (Python {}, Ed25519 via {})".format(PROG, self.netbundle, self.python, self.ed25519_backend)
+        return "{} {} (Python {}, Ed25519 via {})".format(
+            PROG, self.netbundle, self.python, self.ed25519_backend
+        )
 
 
 def run_version(args: argparse.Namespace) -> int:

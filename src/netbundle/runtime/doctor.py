@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pathlib
 import shutil
 import sys
 from dataclasses import dataclass
@@ -80,7 +81,12 @@ class DoctorReport:
 
     def to_json(self) -> Dict[str, Any]:
         return with_format(
-            {"ok": self.ok, "host": self.host, "bundle": self.bundle, "checks": [c.to_json() for c in self.checks]}
+            {
+                "ok": self.ok,
+                "host": self.host,
+                "bundle": self.bundle,
+                "checks": [c.to_json() for c in self.checks],
+            }
         )
 
     def render_text(self) -> str:
@@ -101,7 +107,10 @@ def python_check(version: Sequence[int], executable: str) -> Check:
     if tuple(version[:2]) >= MIN_PYTHON:
         return Check("python", OK, shown)
     return Check(
-        "python", FAIL, shown + " is older than {}.{}".format(*MIN_PYTHON), "run the pyz with python3.9 or newer"
+        "python",
+        FAIL,
+        shown + " is older than {}.{}".format(*MIN_PYTHON),
+        "run the pyz with python3.9 or newer",
     )
 
 
@@ -113,7 +122,11 @@ def venv_check(has_venv: bool, has_ensurepip: bool) -> Check:
             "this Python has no venv module",
             "install the distribution's venv package (python3-venv on Debian/Ubuntu)",
         )
-    note = "ensurepip present" if has_ensurepip else "no ensurepip (not needed: the bundle's own pip is installed)"
+    note = (
+        "ensurepip present"
+        if has_ensurepip
+        else "no ensurepip (not needed: the bundle's own pip is installed)"
+    )
     return Check("venv", OK, "venv module present; " + note)
 
 
@@ -205,7 +218,7 @@ def doctor(request: DoctorRequest) -> DoctorReport:
     from .host import HostInfo
 
     host = HostInfo.current()
-    checks = [python_check(sys.version_info, sys.executable), _venv()]
+    checks = [python_check(tuple(sys.version_info[:3]), sys.executable), _venv()]
     manifest, signers = None, None
     if request.bundle is not None:
         from ..format.describe import signer_ids
@@ -238,7 +251,7 @@ def preflight(bundle: str, prefix: str, groups: Sequence[str], target: Optional[
         manifest: Optional[Manifest] = read_unverified(bundle).manifest
     except NetbundleError:
         manifest = None
-    checks = [python_check(sys.version_info, sys.executable), _venv()]
+    checks = [python_check(tuple(sys.version_info[:3]), sys.executable), _venv()]
     checks.append(_space(prefix, manifest, HostInfo.current(), target))
     for check in checks:
         if check.status == FAIL:
@@ -256,19 +269,21 @@ def _has_module(name: str) -> bool:
         return False
 
 
-def _space(prefix: Optional[str], manifest: Optional[Manifest], host: HostInfo, wanted: Optional[str]) -> Check:
+def _space(
+    prefix: Optional[str], manifest: Optional[Manifest], host: HostInfo, wanted: Optional[str]
+) -> Check:
     if prefix is None:
         project = manifest.project_name if manifest is not None else "<project>"
         prefix = "{}/{}".format(DEFAULT_PREFIX_ROOT, project)
-    path = os.path.abspath(prefix)
+    path = pathlib.Path(prefix).absolute()
     existing = path
-    while not os.path.isdir(existing) and os.path.dirname(existing) != existing:
-        existing = os.path.dirname(existing)
+    while not existing.is_dir() and existing.parent != existing:
+        existing = existing.parent
     needed = None
     if manifest is not None:
         needed = install_size(manifest, _fitting_target(manifest, host, wanted))
-    free = shutil.disk_usage(existing).free
-    return space_check(path, existing, free, os.access(existing, os.W_OK), needed)
+    free = shutil.disk_usage(str(existing)).free
+    return space_check(str(path), str(existing), free, os.access(str(existing), os.W_OK), needed)
 
 
 def _fitting_target(manifest: Manifest, host: HostInfo, wanted: Optional[str]) -> Optional[TargetEntry]:

@@ -90,22 +90,26 @@ class EEContextResult:
     pip_command: str
 
     def to_json(self) -> Dict[str, Any]:
-        return with_format({
-            "out_dir": self.out_dir,
-            "definition": self.definition,
-            "target": self.target,
-            "groups": list(self.groups),
-            "base_image": self.base_image,
-            "wheels": list(self.wheels),
-            "pip_command": self.pip_command,
-        })
+        return with_format(
+            {
+                "out_dir": self.out_dir,
+                "definition": self.definition,
+                "target": self.target,
+                "groups": list(self.groups),
+                "base_image": self.base_image,
+                "wheels": list(self.wheels),
+                "pip_command": self.pip_command,
+            }
+        )
 
     def render_text(self) -> str:
         return "\n".join(
             (
                 "{}: target {}, groups {}".format(self.definition, self.target, ", ".join(self.groups)),
                 "  {} wheels in {}".format(len(self.wheels), Path(self.out_dir) / FILES_DIR / "wheels"),
-                "  build it: cd {} && ansible-builder build -f {} -t IMAGE".format(self.out_dir, DEFINITION_NAME),
+                "  build it: cd {} && ansible-builder build -f {} -t IMAGE".format(
+                    self.out_dir, DEFINITION_NAME
+                ),
             )
         )
 

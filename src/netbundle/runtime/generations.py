@@ -287,7 +287,9 @@ class KeepSetting:
         return {"format": JSON_FORMAT, "prefix": str(self.prefix), "keep": self.keep}
 
     def render_text(self) -> str:
-        return "{}: installs keep {} complete generations (from the next install on)".format(self.prefix, self.keep)
+        return "{}: installs keep {} complete generations (from the next install on)".format(
+            self.prefix, self.keep
+        )
 
 
 def set_keep(prefix: Union[str, os.PathLike[str]], keep: int) -> KeepSetting:
@@ -331,7 +333,9 @@ def remove_generation(prefix: Union[str, os.PathLike[str]], number: int) -> Remo
         chosen = next((g for g in generations if g.number == number), None)
         numbers = ", ".join(str(g.number) for g in generations) or "none"
         if chosen is None:
-            raise PrefixError("prefix {} has no generation {}".format(path, number), hint="generations: " + numbers)
+            raise PrefixError(
+                "prefix {} has no generation {}".format(path, number), hint="generations: " + numbers
+            )
         if chosen.current:
             raise PrefixError(
                 "generation {} is current in {}: it cannot be removed".format(number, path),
