@@ -100,17 +100,20 @@ def run_runbook(name: str, release: Release, tmp_path: Path, plan: Run) -> str:
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)
     script = ["set -uo pipefail", "mount -t tmpfs tmpfs /opt", "mount -t tmpfs tmpfs /srv", f"cd {shlex.quote(str(work))}"]
-    script += [f"{line} >/dev/null || exit 98" for line in plan.setup]
+    script += [f"{line} >/dev/null\n[ $? -eq 0 ] || exit 98" for line in plan.setup]
     lines = runbook_lines(name)
     assert lines, f"{name} has no command lines"
     for line in lines:
         for marker, extra in plan.before.items():
             if marker in line:
-                script += [f"{step} || exit 97" for step in extra]
+                script += [f"{step}\n[ $? -eq 0 ] || exit 97" for step in extra]
         expected = next((code for marker, code in plan.expect.items() if marker in line), 0)
         script += [
             f"printf '+ %s\\n' {shlex.quote(line)}",
-            f"( {line} ); rc=$?",
+            "(",  # a subshell of its own: a trailing "# comment" on the line ends there
+            line,
+            ")",
+            "rc=$?",
             f'[ "$rc" -eq {expected} ] || {{ printf "RUNBOOK STEP FAILED (exit %s, expected {expected}): %s\\n" "$rc" '
             f"{shlex.quote(line)}; exit 99; }}",
         ]
@@ -170,3 +173,14 @@ def test_promotion(release: Release, tmp_path: Path) -> None:
     output = run_runbook("promotion.md", release, tmp_path, Run(setup=setup))
     assert "SIGNERS CHANGED: added" in output
     assert "PASSED" in output  # the rehearsal
+
+
+def test_dr_rehearsal(release: Release, tmp_path: Path) -> None:
+    setup = ["mkdir -p /srv/bundles", "cp site-bundle.tar /srv/bundles/"]
+    output = run_runbook("dr-rehearsal.md", release, tmp_path, Run(setup=setup))
+    assert "PASSED" in output and "rehearsal.json" in output
+
+
+def test_every_runbook_is_run_here() -> None:
+    tested = {"air-gapped-install.md", "rollback.md", "drift-check.md", "key-rotation.md", "promotion.md", "dr-rehearsal.md"}
+    assert {p.name for p in RUNBOOKS.glob("*.md")} == tested
