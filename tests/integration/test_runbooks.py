@@ -71,13 +71,25 @@ def release(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Relea
     key.write_bytes(secret)
     pub.write_bytes(public)
     with serve(corpus_dir / "all") as index:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(work), "PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index.url}
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(work),
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_INDEX_URL": index.url,
+        }
         argv = [str(REPO / ".venv" / "bin" / "netbundle"), "-q", "build", "-P", str(SAMPLE_PROJECT),
                 "--index-url", index.url, "--cache-dir", str(work / "cache"), "--sign-key", str(key),
                 "-o", str(directory / "site-bundle.tar")]  # fmt: skip
         built = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     assert built.returncode == 0, built.stderr
-    pyz = [sys.executable, str(REPO / "scripts" / "build-pyz"), "--trust", str(pub), "-o", str(directory / "netbundle.pyz")]
+    pyz = [
+        sys.executable,
+        str(REPO / "scripts" / "build-pyz"),
+        "--trust",
+        str(pub),
+        "-o",
+        str(directory / "netbundle.pyz"),
+    ]
     done = subprocess.run(pyz, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return Release(directory, key, pub)
@@ -99,7 +111,12 @@ def run_runbook(name: str, release: Release, tmp_path: Path, plan: Run) -> str:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "python3").symlink_to(sys.executable)
-    script = ["set -uo pipefail", "mount -t tmpfs tmpfs /opt", "mount -t tmpfs tmpfs /srv", f"cd {shlex.quote(str(work))}"]
+    script = [
+        "set -uo pipefail",
+        "mount -t tmpfs tmpfs /opt",
+        "mount -t tmpfs tmpfs /srv",
+        f"cd {shlex.quote(str(work))}",
+    ]
     script += [f"{line} >/dev/null\n[ $? -eq 0 ] || exit 98" for line in plan.setup]
     lines = runbook_lines(name)
     assert lines, f"{name} has no command lines"
@@ -151,7 +168,10 @@ def test_drift_check(release: Release, tmp_path: Path) -> None:
         "for f in /opt/netbundle/netops/current/lib/python3*/site-packages/netaddr/__init__.py; "
         "do echo '# edited' >> \"$f\"; done"
     )
-    plan = Run(setup=[INSTALL], before={"--force": [tamper, "! python3 netbundle.pyz check --prefix /opt/netbundle/netops"]})
+    plan = Run(
+        setup=[INSTALL],
+        before={"--force": [tamper, "! python3 netbundle.pyz check --prefix /opt/netbundle/netops"]},
+    )
     output = run_runbook("drift-check.md", release, tmp_path, plan)
     assert "no drift" in output and "installed " in output
 
@@ -182,5 +202,12 @@ def test_dr_rehearsal(release: Release, tmp_path: Path) -> None:
 
 
 def test_every_runbook_is_run_here() -> None:
-    tested = {"air-gapped-install.md", "rollback.md", "drift-check.md", "key-rotation.md", "promotion.md", "dr-rehearsal.md"}
+    tested = {
+        "air-gapped-install.md",
+        "rollback.md",
+        "drift-check.md",
+        "key-rotation.md",
+        "promotion.md",
+        "dr-rehearsal.md",
+    }
     assert {p.name for p in RUNBOOKS.glob("*.md")} == tested

@@ -113,6 +113,8 @@ class Http:
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
         self._cancelled = threading.Event()
+        self._streaming: set[urllib3.BaseHTTPResponse] = set()
+        self._lock = threading.Lock()
         self._pool = urllib3.PoolManager(
             num_pools=16,
             maxsize=concurrency,
@@ -123,8 +125,13 @@ class Http:
         )
 
     def cancel(self) -> None:
-        """Make every running and later download raise :class:`DownloadCancelledError` at its next chunk."""
+        """Make every running and later download raise :class:`DownloadCancelledError`: a body being read stops at
+        once (its socket is shut down, which wakes a blocked read), a request not yet answered at its first chunk."""
         self._cancelled.set()
+        with self._lock:
+            streaming = list(self._streaming)
+        for response in streaming:
+            response.shutdown()
 
     def get_page(self, url: str, *, accept: str, source: str) -> tuple[bytes, str]:
         """GET a small document; return its body and content type."""
@@ -146,14 +153,20 @@ class Http:
             out.truncate()
             response = self._open(url, {}, source, preload=False)
             digest, size = hashlib.sha256(), 0
+            with self._lock:
+                self._streaming.add(response)
             try:
                 for chunk in response.stream(CHUNK):
-                    if self._cancelled.is_set():
-                        raise DownloadCancelledError(url_filename(url))
+                    self._check_cancelled(url)
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
+            except (urllib3.exceptions.HTTPError, OSError):
+                self._check_cancelled(url)  # a read woken by cancel(): not a network fault to retry
+                raise
             finally:
+                with self._lock:
+                    self._streaming.discard(response)
                 response.release_conn()
             return digest.hexdigest(), size
 
@@ -164,6 +177,10 @@ class Http:
                 hint="the index served different bytes than were locked; nothing was cached",
             )
         return size
+
+    def _check_cancelled(self, url: str) -> None:
+        if self._cancelled.is_set():
+            raise DownloadCancelledError(url_filename(url))
 
     def _open(
         self, url: str, headers: dict[str, str], source: str, *, preload: bool
@@ -189,6 +206,7 @@ class Http:
     def _with_retries(self, url: str, source: str, attempt: Callable[[], T]) -> T:
         policy = self._policy
         for number in range(1, policy.attempts + 1):
+            self._check_cancelled(url)
             try:
                 return attempt()
             except _HttpStatusError as exc:
