@@ -131,8 +131,8 @@ def run_runbook(name: str, release: Release, tmp_path: Path, plan: Run) -> str:
             line,
             ")",
             "rc=$?",
-            f'[ "$rc" -eq {expected} ] || {{ printf "RUNBOOK STEP FAILED (exit %s, expected {expected}): %s\\n" "$rc" '
-            f"{shlex.quote(line)}; exit 99; }}",
+            f'[ "$rc" -eq {expected} ] || {{ printf "RUNBOOK STEP FAILED (exit %s, expected {expected}): %s\\n" '
+            + f'"$rc" {shlex.quote(line)}; exit 99; }}',
         ]
     env = {
         "PATH": f"{bin_dir}:{REPO / '.venv' / 'bin'}:/usr/sbin:/usr/bin:/sbin:/bin",
