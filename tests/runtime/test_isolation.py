@@ -75,7 +75,7 @@ def test_the_cli_parser_imports_no_third_party_package() -> None:
     assert third_party(modules) == set()
     assert sorted(m for m in modules if m.startswith("netbundle")) == [
         "netbundle", "netbundle.errors", "netbundle.format", "netbundle.format.results", "netbundle.runtime",
-        "netbundle.runtime.cli", "netbundle.runtime.commands",
+        "netbundle.runtime.cli", "netbundle.runtime.commands", "netbundle.runtime.options",
     ]  # fmt: skip
 
 
