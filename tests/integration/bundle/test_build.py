@@ -290,6 +290,7 @@ def test_merge_of_per_target_parts_equals_the_combined_build(world: dict) -> Non
         cli, ["merge", *parts, "--trust", str(release.pub_path), *key, "-o", str(merged), "--json"]
     )
     assert result.exit_code == 0, result.output
+    assert_valid("build", json.loads(result.output))
     assert json.loads(result.output)["targets"] == [
         "cp311-manylinux_2_28_x86_64",
         "cp39-manylinux_2_28_x86_64",
