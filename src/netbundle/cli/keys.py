@@ -179,10 +179,11 @@ def keygen(prefix: str, comment: str, no_password: bool, password_env: str, forc
             raise UsageError("the password is empty", hint="use --no-password for an unencrypted key")
     from netbundle.cli._progress import step
 
-    with step(
-        "encrypting the new secret key (scrypt)" if password is not None else "generating the key pair"
-    ):
-        secret_text, public_text = generate_keypair(comment=comment, password=password)
+    if password is None:
+        secret_text, public_text = generate_keypair(comment=comment, password=None)
+    else:
+        with step("encrypting the new secret key (scrypt)"):
+            secret_text, public_text = generate_keypair(comment=comment, password=password)
     secret_path, public_path = write_keypair(prefix, secret_text, public_text, force=force)
     key = minisign.parse_public_key(public_text.decode(), str(public_path))
     click.echo(f"secret key: {secret_path} ({'encrypted' if password is not None else 'NOT encrypted'})")
