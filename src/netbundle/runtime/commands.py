@@ -10,7 +10,6 @@ loads only what it uses.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from ..errors import EXIT_OK, render_error_lines
 from ..format.results import dump_json, with_format
@@ -188,13 +187,14 @@ def run_trust_show(args: argparse.Namespace) -> int:
     return render(TrustSummary(source, resolve_policy(args.trust)), args)
 
 
-@dataclass(frozen=True)
 class VersionInfo:
-    """The ``version`` result: the installer's version, the running Python and the Ed25519 backend."""
+    """The ``version`` result: the installer's version, the running Python and the Ed25519 backend (a plain
+    class: this module is imported by every start, dataclasses would add about 30 ms)."""
 
-    netbundle: str
-    python: str
-    ed25519_backend: str
+    def __init__(self, netbundle: str, python: str, ed25519_backend: str) -> None:
+        self.netbundle = netbundle
+        self.python = python
+        self.ed25519_backend = ed25519_backend
 
     def to_json(self) -> Dict[str, Any]:
         return with_format(
