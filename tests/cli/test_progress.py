@@ -24,6 +24,23 @@ def test_download_line_on_a_terminal_counts_files_and_bytes(capsys: pytest.Captu
     assert "3/3 files, 3.0 MiB" in err and err.endswith("\n")
 
 
+def test_a_log_line_clears_the_download_line_first(capsys: pytest.CaptureFixture[str]) -> None:
+    handler = logging.StreamHandler()  # writes to the stderr pytest captures
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        progress = DownloadProgress(terminal=True)
+        progress.files(1, 2)
+        logging.getLogger("netbundle.test").warning("built x")
+        progress.files(2, 2)
+        progress.finish()
+    finally:
+        root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "1/2 files, 0 B\r\033[Kbuilt x\n\r  downloading [" in err
+    assert handler.filters == []  # removed again
+
+
 def test_no_download_line_off_a_terminal_only_a_summary(
     capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -61,24 +61,47 @@ class DownloadProgress:
         self.terminal = on_terminal() if terminal is None else terminal
         self.done = self.total = self.count = self.bytes = 0
         self.drawn = False
+        #: whether the line is on screen now (a log line clears it first, the next update draws it again)
+        self.showing = False
+        self._filter = _ClearLine(self)
 
     def files(self, done: int, total: int) -> None:
         self.done, self.total = done, total
         if self.terminal:
+            if not self.drawn:
+                for handler in logging.getLogger().handlers:
+                    handler.addFilter(self._filter)
             width = 30
             filled = width * done // max(total, 1)
             bar = "#" * filled + "." * (width - filled)
             click.echo(
                 f"\r  downloading [{bar}] {done}/{total} files, {human_bytes(self.bytes)}", err=True, nl=False
             )
-            self.drawn = True
+            self.drawn = self.showing = True
 
     def downloaded(self, _name: str, size: int) -> None:
         self.count += 1
         self.bytes += size
 
     def finish(self) -> None:
-        if self.drawn:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._filter)
+        if self.showing:
             click.echo("", err=True)
+            self.showing = False
         if self.total:
             _log.info("%d files ready, %d downloaded (%s)", self.total, self.count, human_bytes(self.bytes))
+
+
+class _ClearLine(logging.Filter):
+    """Clears the download line before a log line is written, so the two never share a terminal line."""
+
+    def __init__(self, progress: DownloadProgress) -> None:
+        super().__init__()
+        self.progress = progress
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.progress.showing:
+            sys.stderr.write("\r\033[K")  # not click.echo: it drops escape sequences it thinks are styles
+            self.progress.showing = False
+        return True
