@@ -20,7 +20,6 @@ import click
 from netbundle import __version__
 from netbundle.errors import EXIT_INTERRUPTED, NetbundleError, UsageError, interrupted_json
 
-_log = logging.getLogger("netbundle")
 _LEVEL_KEY = "netbundle.log_level"
 #: Loggers of libraries whose INFO lines are noise for a person (pypa/build's "Installing packages in isolated
 #: environment ..."): shown only with -v.
