@@ -113,13 +113,23 @@ def verbosity_options(command: click.Command) -> click.Command:
     names = {opt for param in command.params for opt in param.opts}
     if "-v" not in names:
         command.params.append(
-            click.Option(["-v", "--verbose"], is_flag=True, expose_value=False, callback=_set_level,
-                         help="Show debug logging, backend output and tracebacks of expected errors.")
-        )  # fmt: skip
+            click.Option(
+                ["-v", "--verbose"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_level,
+                help="Show debug logging, backend output and tracebacks of expected errors.",
+            )
+        )
         command.params.append(
-            click.Option(["-q", "--quiet"], is_flag=True, expose_value=False, callback=_set_level,
-                         help="Show only warnings and errors.")
-        )  # fmt: skip
+            click.Option(
+                ["-q", "--quiet"],
+                is_flag=True,
+                expose_value=False,
+                callback=_set_level,
+                help="Show only warnings and errors.",
+            )
+        )
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             verbosity_options(sub)

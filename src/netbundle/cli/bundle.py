@@ -51,8 +51,16 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     help="The bundle file (written to a temporary name, then renamed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
-def build(project_dir: Path, sign_keys: tuple[str, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
-          as_json: bool, **params: Any) -> None:  # fmt: skip
+def build(
+    project_dir: Path,
+    sign_keys: tuple[str, ...],
+    password_env: str,
+    unsigned: bool,
+    pip_version: str | None,
+    output: Path,
+    as_json: bool,
+    **params: Any,
+) -> None:
     """Build one signed bundle: wheels for every target, the project's own wheels, locks, SBOM, pip.
 
     Everything the installer needs on the disconnected host is in the one .tar; its manifest lists every file's
@@ -85,8 +93,7 @@ def build(project_dir: Path, sign_keys: tuple[str, ...], password_env: str, unsi
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
     from netbundle.errors import UsageError
-    from netbundle.format.trust import load_trust
-    from netbundle.runtime.trusted import merge_policies
+    from netbundle.format.trust import load_trust, merge_policies
 
     if not trust_files:
         raise UsageError(
@@ -97,8 +104,13 @@ def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
 
 @click.command()
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).",
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json)."
 )
@@ -159,8 +171,13 @@ def diff(ctx: click.Context, old: Path, new: Path, as_json: bool, exit_code: boo
 
 @click.command()
 @click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Keys the parts must be signed with (a trust file or a .pub); repeatable.")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keys the parts must be signed with (a trust file or a .pub); repeatable.",
+)
 @sign_key_options
 @click.option(
     "-o",
@@ -170,8 +187,14 @@ def diff(ctx: click.Context, old: Path, new: Path, as_json: bool, exit_code: boo
     help="The merged bundle.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
-def merge(parts: tuple[Path, ...], trust_files: tuple[Path, ...], sign_keys: tuple[str, ...], password_env: str,
-          output: Path, as_json: bool) -> None:  # fmt: skip
+def merge(
+    parts: tuple[Path, ...],
+    trust_files: tuple[Path, ...],
+    sign_keys: tuple[str, ...],
+    password_env: str,
+    output: Path,
+    as_json: bool,
+) -> None:
     """Combine bundles built from the same lock on different runners (e.g. an aarch64 runner) into one.
 
     Each part is verified first; parts whose project, lock, groups or pip differ are refused, as is a file or
@@ -198,14 +221,29 @@ The manifest bytes stay the same: every earlier signature stays valid (`minisign
 
 @click.command(epilog=SIGN_EPILOG)
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Keys the bundle must already be signed with (a trust file or a .pub); repeatable.")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keys the bundle must already be signed with (a trust file or a .pub); repeatable.",
+)
 @sign_key_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the signed bundle here (default: replace BUNDLE, atomically).")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the signed bundle here (default: replace BUNDLE, atomically).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
-def sign(bundle: Path, trust_files: tuple[Path, ...], sign_keys: tuple[str, ...], password_env: str,
-         output: Path | None, as_json: bool) -> None:  # fmt: skip
+def sign(
+    bundle: Path,
+    trust_files: tuple[Path, ...],
+    sign_keys: tuple[str, ...],
+    password_env: str,
+    output: Path | None,
+    as_json: bool,
+) -> None:
     """Add signatures to a bundle without rebuilding it (a promotion gate's countersignature).
 
     The bundle is verified against --trust first (signatures, then every file); each --sign-key then signs the

@@ -197,10 +197,20 @@ def trust_group() -> None:
 
 
 @trust_group.command("endorse", epilog=ENDORSE_EPILOG)
-@click.option("--old", "old_key", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The endorsing (already trusted) secret key.")  # fmt: skip
-@click.option("--new", "new_key", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The new public key (.pub) to vouch for.")  # fmt: skip
+@click.option(
+    "--old",
+    "old_key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The endorsing (already trusted) secret key.",
+)
+@click.option(
+    "--new",
+    "new_key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new public key (.pub) to vouch for.",
+)
 @click.option("--name", required=True, help="The new key's name in trust files.")
 @click.option("--endorser", required=True, help="The old key's name in the trust files it is listed in.")
 @password_env_option
@@ -238,12 +248,27 @@ def show(trust_file: Path, as_json: bool) -> None:
 
 
 @trust_group.command("init", epilog=TRUST_INIT_EPILOG)
-@click.option("--key", "public_keys", multiple=True, required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A minisign public key (.pub) to trust; repeatable. Its name is the file's stem.")  # fmt: skip
-@click.option("--threshold", type=click.IntRange(1), default=1, show_default=True,
-              help="How many distinct trusted keys must sign a bundle.")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the trust file here (default: stdout); never overwritten without --force.")  # fmt: skip
+@click.option(
+    "--key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A minisign public key (.pub) to trust; repeatable. Its name is the file's stem.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="How many distinct trusted keys must sign a bundle.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trust file here (default: stdout); never overwritten without --force.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing --output.")
 def init(public_keys: tuple[Path, ...], threshold: int, output: Path | None, force: bool) -> None:
     """Write the first trust file: the given public keys and a threshold (then `trust endorse` rotates keys)."""

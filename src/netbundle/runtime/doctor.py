@@ -166,7 +166,12 @@ def space_check(prefix: str, existing: str, free: int, writable: bool, needed: O
     """``existing`` is the prefix or its nearest existing parent (where the space is measured)."""
     where = prefix if existing == prefix else "{} (measured at {})".format(prefix, existing)
     if not writable:
-        return Check("space", FAIL, "{}: not writable by this user".format(where), "run as a user who may write there, or pick --prefix")  # fmt: skip
+        return Check(
+            "space",
+            FAIL,
+            "{}: not writable by this user".format(where),
+            "run as a user who may write there, or pick --prefix",
+        )
     if needed is None:
         return Check("space", OK, "{}: {} free".format(where, _size(free)))
     detail = "{}: {} free, the bundle needs about {}".format(where, _size(free), _size(needed))
@@ -189,7 +194,12 @@ def netns_check(works: bool, why: str) -> Check:
 def trust_check(policy: Optional[TrustPolicy], embedded: int, signers: Optional[Sequence[str]]) -> Check:
     """``embedded``: how many keys the pyz carries; ``signers``: the key ids the bundle claims (unverified)."""
     if policy is None or not policy.keys:
-        return Check("trust", FAIL, "no trusted keys (none embedded, no --trust)", "pass --trust FILE, or use a pyz built with --trust")  # fmt: skip
+        return Check(
+            "trust",
+            FAIL,
+            "no trusted keys (none embedded, no --trust)",
+            "pass --trust FILE, or use a pyz built with --trust",
+        )
     detail = "{} keys ({} embedded), threshold {}".format(len(policy.keys), embedded, policy.threshold)
     if signers is None:
         return Check("trust", OK, detail)
