@@ -9,7 +9,10 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import ClassVar, Optional
+    from typing import Any, ClassVar, Dict, Optional
+
+#: The version of every ``--json`` object both CLIs print (each carries ``"format": 1``; docs/schemas/).
+JSON_FORMAT = 1
 
 
 class NetbundleError(Exception):
@@ -24,6 +27,20 @@ class NetbundleError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def kind(self) -> str:
+        """The error's kind in JSON: its class name (``SignatureMissingError``), listed in exit-codes.md."""
+        return type(self).__name__
+
+    def to_json(self) -> Dict[str, Any]:
+        """The JSON error object both CLIs print on stdout with ``--json`` (docs/schemas/error.json)."""
+        error = {"kind": self.kind, "message": self.message, "hint": self.hint, "exit_code": self.exit_code}
+        return {"format": JSON_FORMAT, "error": error}
+
+    def render_text(self) -> str:
+        """The lines both CLIs print on stderr: ``error: <what, where>`` and, with a remedy, ``hint: <what to do>``."""
+        return render_error_lines(self.message, self.hint)
 
 
 class UsageError(NetbundleError):
@@ -144,9 +161,26 @@ class ServeError(NetbundleError):
     exit_code = 25
 
 
+class HostError(NetbundleError):
+    """This host cannot run the installer or fit the bundle: Python too old, no venv module, too little space."""
+
+    exit_code = 26
+
+
 #: Exit codes that are not tied to an exception class.
 EXIT_OK = 0
 EXIT_INTERRUPTED = 130
+
+
+def render_error_lines(message: str, hint: Optional[str] = None) -> str:
+    """``error: ...`` (and ``hint: ...``): the one error line format of both CLIs."""
+    return "error: {}".format(message) + ("\nhint: {}".format(hint) if hint else "")
+
+
+def interrupted_json() -> Dict[str, Any]:
+    """The JSON error object of Ctrl-C (exit 130, not tied to an error class)."""
+    error = {"kind": "Interrupted", "message": "interrupted", "hint": None, "exit_code": EXIT_INTERRUPTED}
+    return {"format": JSON_FORMAT, "error": error}
 
 
 def iter_error_classes() -> list[type[NetbundleError]]:

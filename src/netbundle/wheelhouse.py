@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from netbundle._atomic import atomic_directory
-from netbundle.errors import BuildError, InputError, UsageError
+from netbundle.errors import JSON_FORMAT, BuildError, InputError, UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
-from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
+from netbundle.fetch.plan import FetchItem, FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
@@ -39,10 +39,12 @@ class FetchRequest:
     environ: Mapping[str, str] = field(default_factory=dict)
     #: Build wheels for sdist-only, git and path dependencies on this host.
     build: bool = True
-    #: Called as (done, total) after each download; the CLI draws a progress line with it on a terminal.
+    #: Called as (done, total) after each file (downloaded or cached); the CLI draws a progress line with it.
     progress: Callable[[int, int], None] | None = None
     #: ``--build-constraint`` files: pins for the build requirements of sdist/git/path builds (and the project's)
     build_constraints: tuple[Path, ...] = ()
+    #: Called as (file name, bytes) after each download (not for cached files): the progress line's byte count.
+    on_download: Callable[[str, int], None] | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,8 +56,11 @@ class WheelhouseResult:
     #: package name -> the wheel built for it on this host
     built: Mapping[str, BuiltWheel] = field(default_factory=dict)
 
-    def summary(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
+        """The ``fetch --json`` summary (docs/schemas/fetch.json): a package is either ``built`` on this host or,
+        with ``--no-build``, ``needs_build``, never both."""
         return {
+            "format": JSON_FORMAT,
             "output": str(self.output),
             "files": len(self.plan.items),
             "downloaded": self.fetched.downloaded,
@@ -64,9 +69,25 @@ class WheelhouseResult:
             "targets": {
                 t.name: len([c for c in self.plan.choices[t.name] if c.kind == "wheel"]) for t in self.targets
             },
-            "needs_build": [f"{c.package.name}=={c.package.version}" for c in self.plan.builds],
+            "needs_build": [
+                f"{c.package.name}=={c.package.version}"
+                for c in self.plan.builds
+                if c.package.name not in self.built
+            ],
             "built": {name: b.path.name for name, b in sorted(self.built.items())},
         }
+
+    def render_text(self) -> str:
+        data = self.to_json()
+        lines = [
+            f"{data['files']} files ({data['downloaded']} downloaded, {data['cached']} from cache) -> {self.output}"
+        ]
+        lines.extend(f"  {t.name}: {data['targets'][t.name]} wheels" for t in self.targets)  # type: ignore[index]
+        if self.built:
+            lines.append("  built on this host: " + ", ".join(b.path.name for b in self.built.values()))
+        if data["needs_build"]:
+            lines.append("  needs a build (skipped, --no-build): " + ", ".join(data["needs_build"]))  # type: ignore[arg-type]
+        return "\n".join(lines)
 
 
 def default_selection(loaded: LoadedProject, selection: GroupSelection) -> GroupSelection:
@@ -123,7 +144,7 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
         index_for=indexes.get,
         project_root=loaded.root,
         concurrency=request.concurrency,
-        progress=_counter(request.progress, len(plan.items)),
+        progress=_counter(request.progress, request.on_download, len(plan.items)),
     )
     built: dict[str, BuiltWheel] = {}
     if request.build:
@@ -183,14 +204,19 @@ def build_environment(
     )
 
 
-def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[[object, bool], None] | None:
-    if report is None:
+def _counter(
+    report: Callable[[int, int], None] | None, on_download: Callable[[str, int], None] | None, total: int
+) -> Callable[[FetchItem, int], None] | None:
+    if report is None and on_download is None:
         return None
     done = [0]
 
-    def tick(_item: object, _downloaded: bool) -> None:
+    def tick(item: FetchItem, downloaded: int) -> None:
         done[0] += 1
-        report(done[0], total)
+        if on_download is not None and downloaded:
+            on_download(item.filename, downloaded)
+        if report is not None:
+            report(done[0], total)
 
     return tick
 

@@ -88,10 +88,16 @@ def builder_options(argv: list[str]) -> tuple[str, set[str]]:
 
 def pyz_options(argv: list[str]) -> tuple[str, set[str]]:
     parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    args = [a for a in argv if a not in ("-v", "--verbose")]
-    assert args and args[0] in sub.choices, f"netbundle.pyz has no command {args[:1]}"
-    return args[0], set(sub.choices[args[0]]._option_string_actions)
+    args = [a for a in argv if a not in ("-v", "--verbose", "-q", "--quiet")]
+    path: list[str] = []
+    while True:  # down the command groups (`generations remove`)
+        sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        if sub is None or (path and (not args or args[0] not in sub.choices)):
+            break
+        assert args and args[0] in sub.choices, f"netbundle.pyz has no command {[*path, *args[:1]]}"
+        path.append(args.pop(0))
+        parser = sub.choices[path[-1]]
+    return " ".join(path), set(parser._option_string_actions)
 
 
 def cases() -> list[tuple[str, str]]:

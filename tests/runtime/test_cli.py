@@ -30,6 +30,13 @@ COMMANDS = [
     "ee-context",
     "serve",
     "version",
+    "doctor",
+    "generations",
+    "generations list",
+    "generations remove",
+    "generations keep",
+    "trust",
+    "trust show",
 ]
 
 
@@ -57,13 +64,13 @@ def test_top_level_help_lists_every_code_the_commands_use(capsys: pytest.Capture
             assert f"  {cls.exit_code:<4} " in out, cls
     assert "130  interrupted" in out
     for name in COMMANDS:
-        assert name in out
+        assert name.split()[0] in out
 
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_each_command_help_shows_its_codes(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
-        cli.main([name, "--help"])
+        cli.main([*name.split(), "--help"])
     assert "exit codes: 0 success" in capsys.readouterr().out
 
 
@@ -120,7 +127,7 @@ def test_verbose_defaults_to_false() -> None:
 def test_expected_error_is_one_line_with_hint_and_its_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["verify", "missing.tar"]) == InputError.exit_code
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("netbundle: error: no trusted keys")
+    assert err[0].startswith("error: no trusted keys")
     assert err[1].startswith("hint: ")
     assert len(err) == 2
 
@@ -128,9 +135,12 @@ def test_expected_error_is_one_line_with_hint_and_its_code(capsys: pytest.Captur
 def test_json_errors_are_json_on_stdout(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["list", "--prefix", "/nonexistent/prefix", "--json"]) == PrefixError.exit_code
     captured = capsys.readouterr()
-    error = json.loads(captured.out)["error"]
-    assert (error["class"], error["exit_code"]) == ("PrefixError", 24)
-    assert captured.err.startswith("netbundle: error: ")
+    data = json.loads(captured.out)
+    error = data["error"]
+    assert data["format"] == 1
+    assert (error["kind"], error["exit_code"]) == ("PrefixError", 24)
+    assert set(error) == {"kind", "message", "hint", "exit_code"}
+    assert captured.err.startswith("error: ")
 
 
 def test_verbose_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,7 +152,7 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     def interrupted(args: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(commands, "run_version", interrupted)
+    monkeypatch.setitem(cli.HANDLERS, "version", interrupted)
     assert cli.main(["version"]) == EXIT_INTERRUPTED
     assert "interrupted" in capsys.readouterr().err
 
@@ -151,7 +161,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(args: object) -> int:
         raise ZeroDivisionError
 
-    monkeypatch.setattr(commands, "run_version", broken)
+    monkeypatch.setitem(cli.HANDLERS, "version", broken)
     with pytest.raises(ZeroDivisionError):
         cli.main(["version"])
 
@@ -159,7 +169,7 @@ def test_a_bug_keeps_its_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_version_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["version", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert set(info) == {"netbundle", "python", "ed25519_backend"}
+    assert set(info) == {"format", "netbundle", "python", "ed25519_backend"}
 
 
 # --- wiring over real bundles ----------------------------------------------------------------------------------------
@@ -219,6 +229,29 @@ def test_diff_of_two_versions(
     assert cli.main(["diff", str(signed[0]), str(newer), "--json"]) == 0
     changes = json.loads(capsys.readouterr().out)["packages"]
     assert [(c["name"], c["change"]) for c in changes] == [("alpha", "upgraded")]
+
+
+def test_diff_exit_code(
+    tmp_path: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = make_bundle(tmp_path / "new.tar", packages=(("alpha", "1.1"), ("beta", "2.0")), version="1.1.0")
+    assert cli.main(["diff", str(signed[0]), str(signed[0]), "--exit-code"]) == 0
+    assert cli.main(["diff", str(signed[0]), str(newer), "--exit-code"]) == 1
+    assert cli.main(["diff", str(signed[0]), str(newer)]) == 0
+    capsys.readouterr()
+
+
+def test_trust_show_lists_the_keys(
+    signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["trust", "show", "--trust", str(signed[1]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == 1 and data["threshold"] == 1 and len(data["keys"]) == 1
+
+
+def test_a_command_group_without_a_command_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["generations"]) == 2
+    assert "remove" in capsys.readouterr().err
 
 
 def test_default_prefix_comes_from_the_manifest(signed: tuple[Path, Path, Path]) -> None:

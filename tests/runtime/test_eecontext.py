@@ -215,7 +215,7 @@ def test_write_ee_context_writes_the_planned_files(tmp_path: Path) -> None:
         out / "netbundle/wheels/lxml-5.0-cp311-cp311-manylinux_2_28_x86_64.whl"
     ).read_bytes() == b"lxml x86"
     assert json.loads((out / "netbundle/bundle.json").read_text())["manifest_sha256"] == "f" * 64
-    assert result.to_dict()["groups"] == ["main", "junos"]
+    assert result.to_json()["groups"] == ["main", "junos"]
     assert [p.name for p in tmp_path.iterdir()] != [] and not list(tmp_path.glob(".ee.*"))
 
 

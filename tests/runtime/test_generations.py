@@ -63,8 +63,17 @@ def test_generation_names(name: str, number: int | None) -> None:
     assert gens.parse_generation_name(name) == number
 
 
-def test_generation_name_shortens_the_bundle_id() -> None:
-    assert gens.generation_name(7, "netops-automation-1.4.0-abc") == "0007-netops-autom"
+def test_generation_name_carries_the_whole_bundle_id() -> None:
+    name = gens.generation_name(7, "netmiko-4.5.0-1a2b3c4d5e6f")
+    assert name == "0007-netmiko-4.5.0-1a2b3c4d5e6f"
+    assert gens.parse_generation_name(name) == 7
+
+
+def test_old_shortened_generation_names_stay_readable(prefix: Path) -> None:
+    old = prefix / "generations" / "0003-netmiko-4.5."
+    old.mkdir(parents=True)
+    write_receipt(old, RECEIPT)
+    assert [(g.number, g.name) for g in gens.read_generations(prefix)] == [(3, "0003-netmiko-4.5.")]
 
 
 def test_a_new_prefix_is_created_and_marked(tmp_path: Path) -> None:
@@ -188,3 +197,54 @@ def test_prune_keeps_the_newest_and_current(prefix: Path) -> None:
     removed = gens.prune(prefix, keep=5)
     assert [gens.parse_generation_name(n) for n in removed] == [2, 3]
     assert [g.number for g in gens.read_generations(prefix)] == [1, 4, 5, 6, 7, 8]
+
+
+# --- generations remove N, the keep setting --------------------------------------------------------------------
+
+
+def test_remove_a_generation_that_is_not_current(prefix: Path) -> None:
+    add_generation(prefix, 1)
+    add_generation(prefix, 2, current=True)
+    result = gens.remove_generation(prefix, 1)
+    assert result.removed.number == 1 and result.to_json()["format"] == 1
+    assert [g.number for g in gens.read_generations(prefix)] == [2]
+    assert "removed generation 1" in result.render_text()
+
+
+def test_the_current_generation_cannot_be_removed(prefix: Path) -> None:
+    add_generation(prefix, 1, current=True)
+    with pytest.raises(PrefixError, match="generation 1 is current") as caught:
+        gens.remove_generation(prefix, 1)
+    assert caught.value.hint is not None and "rollback" in caught.value.hint
+    assert [g.number for g in gens.read_generations(prefix)] == [1]
+
+
+def test_removing_an_unknown_generation_names_the_known_ones(prefix: Path) -> None:
+    add_generation(prefix, 1, current=True)
+    with pytest.raises(PrefixError, match="no generation 9") as caught:
+        gens.remove_generation(prefix, 9)
+    assert caught.value.hint == "generations: 1"
+
+
+def test_keep_setting_is_stored_and_used_by_prune(prefix: Path) -> None:
+    assert gens.read_keep(prefix) == gens.KEEP_GENERATIONS
+    for number in range(1, 5):
+        add_generation(prefix, number, current=number == 4)
+    assert gens.set_keep(prefix, 2).to_json() == {"format": 1, "prefix": str(prefix), "keep": 2}
+    assert gens.read_keep(prefix) == 2
+    assert [gens.parse_generation_name(n) for n in gens.prune(prefix)] == [1, 2]
+    assert [g.number for g in gens.read_generations(prefix)] == [3, 4]
+
+
+def test_an_explicit_keep_beats_the_setting(prefix: Path) -> None:
+    gens.set_keep(prefix, 1)
+    for number in range(1, 4):
+        add_generation(prefix, number, current=number == 3)
+    assert gens.prune(prefix, keep=3) == []
+
+
+@pytest.mark.parametrize("text", ['{"keep": 0}', '{"keep": "5"}', "[1]", "{bad"], ids=str)
+def test_a_damaged_keep_setting_is_a_prefix_error(prefix: Path, text: str) -> None:
+    (prefix / gens.SETTINGS).write_text(text)
+    with pytest.raises(PrefixError, match=r"settings\.json"):
+        gens.read_keep(prefix)

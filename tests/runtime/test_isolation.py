@@ -69,12 +69,19 @@ def test_every_runtime_module_imports_only_stdlib_and_shipped_packages() -> None
 
 
 def test_the_cli_parser_imports_no_third_party_package() -> None:
-    """`--help` stays fast: argparse and the error tree, nothing from packaging/installer/ecdsa."""
+    """`--help` stays fast: argparse, the error tree, the result protocol and the handler table (whose handlers
+    import their modules when they run), nothing from packaging/installer/ecdsa."""
     modules = imported_by("netbundle.runtime.cli")
     assert third_party(modules) == set()
     assert sorted(m for m in modules if m.startswith("netbundle")) == [
-        "netbundle", "netbundle.errors", "netbundle.runtime", "netbundle.runtime.cli",
+        "netbundle", "netbundle.errors", "netbundle.format", "netbundle.format.results", "netbundle.runtime",
+        "netbundle.runtime.cli", "netbundle.runtime.commands", "netbundle.runtime.options",
     ]  # fmt: skip
+
+
+def test_commands_do_not_import_the_cli() -> None:
+    """No cycle: the CLI's table names the handlers; the handlers never import the parser module."""
+    assert "netbundle.runtime.cli" not in imported_by("netbundle.runtime.commands")
 
 
 def test_netbundle_package_init_imports_nothing() -> None:

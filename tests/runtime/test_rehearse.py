@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.bundles import make_bundle, make_keypair
+from tests.support.schemas import assert_valid
 
 from netbundle.errors import InputError, RehearsalError
 from netbundle.runtime import rehearse as rh
@@ -252,7 +253,7 @@ def rehearse(bundle: Path, pub: Path, report: Path, **options: object) -> Rehear
 
 
 def netns_works() -> bool:
-    return rh._probe_netns(rh.netns_prefix(os.geteuid()))[0]
+    return rh.probe_netns(rh.netns_prefix(os.geteuid()))[0]
 
 
 @pytest.mark.integration
@@ -267,6 +268,7 @@ def test_rehearsal_passes(isolation: str, signed: tuple[Path, Path], tmp_path: P
     ]  # fmt: skip
     assert result.steps[2].detail == "3 modules imported"  # alpha, beta and the bundled pip
     data = json.loads((tmp_path / "report" / JSON_NAME).read_text())
+    assert_valid("rehearse", data)
     assert (data["ok"], data["isolation"]["mode"], data["bundle"]["verified"]) == (True, isolation, True)
     assert data["bundle"]["signers"] and data["target"]
     assert (
@@ -295,6 +297,7 @@ def test_untrusted_bundle_fails_at_install_with_a_report(
     assert [(s.name, s.ok, s.exit_code) for s in result.steps] == [("install", False, 14)]
     assert "no signature is by a trusted key" in result.steps[0].detail
     data = json.loads((tmp_path / "r" / JSON_NAME).read_text())
+    assert_valid("rehearse", data)
     assert (data["ok"], data["bundle"]["verified"], data["bundle"]["signers"]) == (False, False, [])
 
 

@@ -8,6 +8,7 @@ Every request is logged in ``requests`` (path, had-auth) so tests can assert wha
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import json
@@ -89,6 +90,17 @@ class _Handler(BaseHTTPRequestHandler):
             fault = pending.pop(0) if pending else ""
             if fault.startswith("stall:"):
                 time.sleep(float(fault.split(":", 1)[1]))
+            if fault.startswith("trickle:"):  # the body in 4 KiB pieces, this many seconds apart
+                pause = float(fault.split(":", 1)[1])
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    for start in range(0, len(body), 4096):
+                        self.wfile.write(body[start : start + 4096])
+                        self.wfile.flush()
+                        time.sleep(pause)
+                return
             if fault == "truncate":
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))

@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
 from netbundle.bundle import contents as plan
+from netbundle.bundle.checksums import SUMS_NAME, record_checksum
 from netbundle.bundle.pipwheel import choose_pin, fetch_pip
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.errors import BuildError, UsageError
+from netbundle.errors import JSON_FORMAT, BuildError, UsageError
 from netbundle.format.layout import SBOM_PATH, lock_member, pylock_member, tool_member, wheel_member
 from netbundle.format.locks import assignment_problems, render_group_lock
 from netbundle.format.manifest import (
@@ -78,21 +79,39 @@ class BuildResult:
     manifest_sha256: str
     size: int
     signers: tuple[str, ...]
+    #: the sha256 of the bundle file (recorded in SHA256SUMS beside it)
+    sha256: str = ""
 
     def to_json(self) -> dict[str, object]:
         m = self.manifest
         return {
+            "format": JSON_FORMAT,
             "bundle": str(self.path),
             "bundle_id": m.bundle_id,
             "project": {"name": m.project_name, "version": m.project_version},
             "manifest_sha256": self.manifest_sha256,
-            "size": self.size,
+            "sha256": self.sha256,
+            "tar_bytes": self.size,
+            "payload_bytes": sum(f.size for f in m.files),
             "targets": [t.name for t in m.targets],
             "groups": list(m.groups),
             "packages": len(m.packages),
             "files": len(m.files),
             "signers": list(self.signers),
         }
+
+    def render_text(self) -> str:
+        m = self.manifest
+        payload = sum(f.size for f in m.files)
+        return "\n".join(
+            (
+                f"{self.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files)",
+                f"  {self.size} bytes on disk (tar), {payload} payload bytes (the listed files)",
+                f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}",
+                f"  sha256 {self.sha256} (in {self.path.parent / SUMS_NAME})",
+                f"  manifest sha256 {self.manifest_sha256}; signed by: {', '.join(self.signers) or 'nobody'}",
+            )
+        )
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
@@ -153,6 +172,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
+        sha256=record_checksum(path),
     )
 
 

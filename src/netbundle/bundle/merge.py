@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netbundle.bundle.builder import BuildResult, assert_lock_assignments, bundle_identity, make_bundle_id
+from netbundle.bundle.checksums import record_checksum
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import InputError, UsageError
@@ -66,6 +67,7 @@ def merge_bundles(
         manifest_sha256=hashlib.sha256(data).hexdigest(),
         size=path.stat().st_size,
         signers=tuple(key.key_id_hex for key in sign_keys),
+        sha256=record_checksum(path),
     )
 
 

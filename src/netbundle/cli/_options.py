@@ -33,7 +33,13 @@ def project_option(func: F) -> F:
 def selection_options(func: F) -> F:
     """The group/extra selection flags of ``poetry export``."""
     options = [
-        click.option("--with", "with_groups", multiple=True, metavar="GROUPS", help="Add (optional) groups."),
+        click.option(
+            "--with",
+            "with_groups",
+            multiple=True,
+            metavar="G[,G]",
+            help="Add (optional) groups: comma-separated and/or repeated.",
+        ),
         click.option(
             "--without", "without_groups", multiple=True, metavar="GROUPS", help="Leave groups out."
         ),
@@ -109,6 +115,11 @@ def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **mor
         environ=dict(os.environ),
         **more,
     )
+
+
+def split_names(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``("a,b", "c")`` -> ``("a", "b", "c")``: the one group grammar (comma-separated and/or repeated)."""
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
 def group_selection(params: dict[str, Any]) -> GroupSelection:

@@ -1,8 +1,10 @@
-"""``netbundle build``, ``verify``, ``inspect``, ``diff``: make a signed bundle and review it."""
+"""``netbundle build``, ``verify``, ``inspect``, ``diff``, ``merge``, ``sign``: make a signed bundle and review it.
+
+``verify``, ``inspect`` and ``diff`` print the very result objects the pyz prints (:mod:`netbundle.format`).
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +12,7 @@ import click
 
 from netbundle.cli._options import fetch_request, project_option, selection_options, source_options
 from netbundle.cli.keys import load_signing_keys, sign_key_options
+from netbundle.format.results import render_result
 
 if TYPE_CHECKING:
     from netbundle.format.trust import TrustPolicy
@@ -21,7 +24,9 @@ Examples:
   netbundle build --sign-key release.key -o dist/site-bundle.tar
   netbundle build --with junos,arista --target cp39-manylinux_2_28_x86_64 --sign-key ci.key --sign-key release.key
   NETBUNDLE_SIGN_KEY_PASSWORD=... netbundle build --sign-key release.key --json
+  netbundle build --sign-key ci.key:CI_KEY_PASSWORD --sign-key prod.key:PROD_KEY_PASSWORD
 
+The bundle's sha256 is recorded in SHA256SUMS beside it (check with `sha256sum -c SHA256SUMS`).
 The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a byte-identical bundle.
 """
 
@@ -46,10 +51,10 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     show_default=True,
     help="The bundle file (written to a temporary name, then renamed).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
 def build(
     project_dir: Path,
-    sign_keys: tuple[Path, ...],
+    sign_keys: tuple[str, ...],
     password_env: str,
     unsigned: bool,
     pip_version: str | None,
@@ -73,21 +78,18 @@ def build(
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
     keys = load_signing_keys(sign_keys, password_env)
-    request = BuildRequest(
-        fetch=fetch_request(project_dir, output, params), sign_keys=tuple(keys), pip_version=pip_version
+    from netbundle.cli._progress import DownloadProgress
+
+    progress = DownloadProgress(terminal=None if not as_json else False)
+    fetch = fetch_request(
+        project_dir, output, params, progress=progress.files, on_download=progress.downloaded
     )
-    result = build_bundle(request)
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
-        return
-    m = result.manifest
-    click.echo(
-        f"{result.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files, {result.size} bytes)"
-    )
-    click.echo(f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}")
-    click.echo(
-        f"  manifest sha256 {result.manifest_sha256}; signed by: {', '.join(result.signers) or 'nobody'}"
-    )
+    request = BuildRequest(fetch=fetch, sign_keys=tuple(keys), pip_version=pip_version)
+    try:
+        result = build_bundle(request)
+    finally:
+        progress.finish()
+    click.echo(render_result(result, as_json))
 
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
@@ -110,59 +112,62 @@ def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
     type=click.Path(dir_okay=False, path_type=Path),
     help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json)."
+)
 def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
     """Check the bundle's signatures against trusted keys, then every member's size and sha256.
 
     Exit 0 only when everything checks out; otherwise the exit code names the failure (see docs/reference/exit-codes.md).
     """
-    from netbundle.format.describe import describe
+    from netbundle.format.describe import verification
     from netbundle.format.tar import verify_bundle
 
-    verified = verify_bundle(bundle, _trust_policy(trust_files))
-    signers = [k.key_id_hex for k in verified.signers]
-    if as_json:
-        data = describe(verified.manifest, verified.manifest_sha256, signers, True)
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    m = verified.manifest
-    click.echo(
-        f"verified: {m.project_name} {m.project_version} (bundle {m.bundle_id}), {len(m.files)} files, signed by {', '.join(signers)}"
-    )
+    policy = _trust_policy(trust_files)
+    click.echo(render_result(verification(verify_bundle(bundle, policy), policy), as_json))
 
 
 @click.command()
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the report as JSON (docs/schemas/describe.json)."
+)
 def inspect(bundle: Path, as_json: bool) -> None:
     """Show a bundle's targets, groups, packages with their origin, and signers (nothing is verified)."""
-    from netbundle.format.describe import describe, render_description, signer_ids
+    from netbundle.format.describe import inspection
     from netbundle.format.tar import read_unverified
 
     found = read_unverified(bundle)
-    data = describe(found.manifest, found.manifest_sha256, signer_ids(found.signatures), None)
-    click.echo(json.dumps(data, indent=2, sort_keys=True) if as_json else render_description(data))
+    click.echo(render_result(inspection(found.manifest, found.manifest_sha256, found.signatures), as_json))
 
 
 @click.command()
 @click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON.")
-def diff(old: Path, new: Path, as_json: bool) -> None:
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the differences as JSON (docs/schemas/diff.json)."
+)
+@click.option(
+    "--exit-code", is_flag=True, help="Exit 1 when the bundles differ, 0 when not (as git diff does)."
+)
+@click.pass_context
+def diff(ctx: click.Context, old: Path, new: Path, as_json: bool, exit_code: bool) -> None:
     """What changed from bundle OLD to bundle NEW, per target and group, for review before promotion.
 
     Packages added, removed, upgraded, downgraded; a file changed without a version change is flagged with "!!";
     signer changes are shown. Neither bundle is verified: run `netbundle verify` on the one you promote.
     """
     from netbundle.format.describe import signer_ids
-    from netbundle.format.diff import diff_manifests, render_diff
+    from netbundle.format.diff import diff_manifests
     from netbundle.format.tar import read_unverified
 
     before, after = read_unverified(old), read_unverified(new)
     result = diff_manifests(
         before.manifest, after.manifest, signer_ids(before.signatures), signer_ids(after.signatures)
     )
-    click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True) if as_json else render_diff(result))
+    click.echo(render_result(result, as_json))
+    if exit_code and result.differ:
+        ctx.exit(1)
 
 
 @click.command()
@@ -182,11 +187,11 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="The merged bundle.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
 def merge(
     parts: tuple[Path, ...],
     trust_files: tuple[Path, ...],
-    sign_keys: tuple[Path, ...],
+    sign_keys: tuple[str, ...],
     password_env: str,
     output: Path,
     as_json: bool,
@@ -201,10 +206,54 @@ def merge(
     result = merge_bundles(
         parts, output, policy=_trust_policy(trust_files), sign_keys=load_signing_keys(sign_keys, password_env)
     )
-    if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
-        return
-    m = result.manifest
-    click.echo(
-        f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}"
+    click.echo(render_result(result, as_json))
+
+
+SIGN_EPILOG = """
+Examples:
+
+\b
+  netbundle sign dist/site-1.4.0.tar --trust ci.pub --sign-key prod.key:PROD_KEY_PASSWORD
+  netbundle sign dist/site-1.4.0.tar --trust trust.txt --sign-key prod.key -o promoted/site-1.4.0.tar
+
+The manifest bytes stay the same: every earlier signature stays valid (`minisign -V` checks each one).
+"""
+
+
+@click.command(epilog=SIGN_EPILOG)
+@click.argument("bundle", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keys the bundle must already be signed with (a trust file or a .pub); repeatable.",
+)
+@sign_key_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the signed bundle here (default: replace BUNDLE, atomically).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
+def sign(
+    bundle: Path,
+    trust_files: tuple[Path, ...],
+    sign_keys: tuple[str, ...],
+    password_env: str,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Add signatures to a bundle without rebuilding it (a promotion gate's countersignature).
+
+    The bundle is verified against --trust first (signatures, then every file); each --sign-key then signs the
+    unchanged manifest, and the bundle is rewritten with the grown signature set. SHA256SUMS is updated.
+    """
+    from netbundle.bundle.countersign import add_signatures
+
+    policy = _trust_policy(trust_files)
+    result = add_signatures(
+        bundle, output or bundle, policy=policy, sign_keys=load_signing_keys(sign_keys, password_env)
     )
+    click.echo(render_result(result, as_json))

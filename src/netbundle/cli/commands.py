@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from netbundle.cli.bundle import build, diff, inspect, merge, verify
+from netbundle.cli.bundle import build, diff, inspect, merge, sign, verify
 from netbundle.cli.ee import ee_context
 from netbundle.cli.export import export
 from netbundle.cli.fetch import fetch
@@ -21,6 +21,7 @@ COMMANDS: list[click.Command] = [
     inspect,
     diff,
     merge,
+    sign,
     ee_context,
     keygen,
     trust_group,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
+from netbundle.cli._options import split_names
+from netbundle.format.results import render_result
 from netbundle.runtime import eecontext
 
 EPILOG = """
@@ -37,7 +38,12 @@ Examples:
     help="A minisign .pub file or a netbundle trust file (repeatable).",
 )
 @click.option(
-    "--group", "groups", multiple=True, metavar="GROUP", help="A bundle group to install besides main."
+    "--group",
+    "--with",
+    "groups",
+    multiple=True,
+    metavar="G[,G]",
+    help="Bundle groups to install besides main: comma-separated and/or repeated.",
 )
 @click.option(
     "--target", metavar="NAME", help="The bundle target to install (default: the one fitting the image)."
@@ -59,7 +65,9 @@ Examples:
     help="The image's machine (platform_machine), to pick the target.",
 )
 @click.option("--python-path", help="The image's interpreter (default: /usr/bin/pythonX.Y of the target).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (docs/schemas/ee-context.json)."
+)
 def ee_context(
     bundle: str,
     output: Path,
@@ -82,16 +90,11 @@ def ee_context(
         bundle,
         output,
         trust_files,
-        groups=groups,
+        groups=split_names(groups),
         target=target,
         base_image=base_image,
         python=python,
         machine=machine,
         python_path=python_path,
     )
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, sort_keys=True))
-        return
-    click.echo(f"{result.definition}: target {result.target}, groups {', '.join(result.groups)}")
-    click.echo(f"  {len(result.wheels)} wheels in {output / eecontext.FILES_DIR / 'wheels'}")
-    click.echo(f"  build it: cd {output} && ansible-builder build -f {eecontext.DEFINITION_NAME} -t IMAGE")
+    click.echo(render_result(result, as_json))

@@ -1,12 +1,15 @@
-"""``netbundle keygen`` and ``netbundle trust endorse|show``; the ``--sign-key`` options that signing commands share.
+"""``netbundle keygen`` and ``netbundle trust init|endorse|show``; the ``--sign-key`` options that signing commands
+share.
 
-Passwords come from an environment variable (``--password-env VAR``, default ``NETBUNDLE_SIGN_KEY_PASSWORD``) or
-a prompt on a terminal, never from a flag value that would land in shell history or a process listing.
+Passwords come from an environment variable or a prompt on a terminal, never from a flag value that would land in
+shell history or a process listing. Each key may name its own variable (``--sign-key ci.key:CI_KEY_PASSWORD``);
+a key without one uses ``--password-env VAR`` (default ``NETBUNDLE_SIGN_KEY_PASSWORD``), so a CI key and a
+production key with different passwords can sign unattended in one run.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ import click
 
 if TYPE_CHECKING:
     from netbundle.bundle.signing import SecretKey
+    from netbundle.format.minisign import PublicKey
     from netbundle.format.trust import TrustPolicy
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,6 +39,17 @@ Examples:
 The files are minisign's: `minisign -S -s keys/release.key -m FILE` signs with the key.
 """
 
+TRUST_INIT_EPILOG = """
+Examples:
+
+\b
+  netbundle trust init --key keys/release.pub -o trust.txt
+  netbundle trust init --key keys/ci.pub --key keys/prod.pub --threshold 2 -o trust.txt
+"""
+
+#: ``KEY:ENVVAR``: a secret key file and the variable holding its password.
+_KEY_SPEC = re.compile(r"^(?P<path>.+):(?P<env>[A-Za-z_][A-Za-z0-9_]*)$")
+
 ENDORSE_EPILOG = """
 Examples:
 
@@ -51,47 +66,62 @@ def password_env_option(func: F) -> F:
         default=PASSWORD_ENV,
         show_default=True,
         metavar="VAR",
-        help="Environment variable holding the secret key password (else a prompt on a terminal).",
+        help="Environment variable holding the secret key password, for keys without their own :VAR "
+        "(else a prompt on a terminal).",
     )(func)
 
 
 def sign_key_options(func: F) -> F:
-    """``--sign-key FILE`` (repeatable; parameter ``sign_keys``) and ``--password-env VAR`` (``password_env``).
-
-    Pass both to :func:`load_signing_keys`.
+    """``--sign-key FILE[:VAR]`` (repeatable; parameter ``sign_keys``) and ``--password-env VAR``
+    (``password_env``). Pass both to :func:`load_signing_keys`.
     """
     func = password_env_option(func)
     return click.option(
         "--sign-key",
         "sign_keys",
         multiple=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        metavar="FILE",
-        help="A minisign secret key to sign with; repeat for several signatures.",
+        metavar="FILE[:VAR]",
+        help="A minisign secret key to sign with; repeat for several signatures. FILE:VAR takes this key's "
+        "password from $VAR (else --password-env's variable).",
     )(func)
 
 
-def load_signing_keys(paths: Sequence[Path], password_env: str = PASSWORD_ENV) -> list[SecretKey]:
-    """Read each secret key; an encrypted one gets its password from ``$password_env``, else from a prompt.
+def parse_key_spec(spec: str | Path, default_env: str) -> tuple[Path, str]:
+    """``release.key:REL_PW`` -> (release.key, REL_PW); a bare path (or an existing file named with a colon)
+    gets ``default_env``."""
+    text = str(spec)
+    found = _KEY_SPEC.match(text)
+    if isinstance(spec, Path) or found is None or Path(text).exists():
+        return Path(text), default_env
+    return Path(found.group("path")), found.group("env")
+
+
+def load_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_ENV) -> list[SecretKey]:
+    """Read each secret key (``FILE`` or ``FILE:VAR``); an encrypted one gets its password from its own ``$VAR``,
+    else from ``$password_env``, else from a prompt. Unlocking (scrypt, seconds) is shown on a terminal.
 
     :raises InputError: unreadable or malformed key, or a wrong password (naming the key file).
     :raises UsageError: a password is needed but the variable is unset and there is no terminal; a key given twice.
     """
     from netbundle.bundle.signing import is_encrypted, load_secret_key, password_from_env
+    from netbundle.cli._progress import step
     from netbundle.errors import InputError, UsageError
 
     keys: list[SecretKey] = []
-    for path in paths:
+    for spec in specs:
+        path, variable = parse_key_spec(spec, password_env)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read secret key {path}: {exc}") from None
-        password = None
         if is_encrypted(text, str(path)):
-            password = password_from_env(password_env)
+            password = password_from_env(variable)
             if password is None:
-                password = _ask(f"Password for {path}", password_env, confirm=False)
-        key = load_secret_key(path, password=password)
+                password = _ask(f"Password for {path}", variable, confirm=False)
+            with step(f"unlocking {path} (scrypt)"):
+                key = load_secret_key(path, password=password)
+        else:
+            key = load_secret_key(path, password=None)
         if any(known.key_id == key.key_id for known in keys):
             raise UsageError(f"{path}: key {key.key_id_hex} is given twice (one signature per key counts)")
         keys.append(key)
@@ -147,7 +177,13 @@ def keygen(prefix: str, comment: str, no_password: bool, password_env: str, forc
             password = _ask("Password for the new secret key", password_env, confirm=True)
         if not password:
             raise UsageError("the password is empty", hint="use --no-password for an unencrypted key")
-    secret_text, public_text = generate_keypair(comment=comment, password=password)
+    from netbundle.cli._progress import step
+
+    if password is None:
+        secret_text, public_text = generate_keypair(comment=comment, password=None)
+    else:
+        with step("encrypting the new secret key (scrypt)"):
+            secret_text, public_text = generate_keypair(comment=comment, password=password)
     secret_path, public_path = write_keypair(prefix, secret_text, public_text, force=force)
     key = minisign.parse_public_key(public_text.decode(), str(public_path))
     click.echo(f"secret key: {secret_path} ({'encrypted' if password is not None else 'NOT encrypted'})")
@@ -201,40 +237,79 @@ def endorse(old_key: Path, new_key: Path, name: str, endorser: str, password_env
 
 @trust_group.command("show")
 @click.argument("trust_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (docs/schemas/trust-show.json).")
 def show(trust_file: Path, as_json: bool) -> None:
     """Check a trust file (or a .pub file), endorsements included, and list its keys."""
+    from netbundle.format.results import render_result
     from netbundle.format.trust import load_trust
+    from netbundle.format.trustview import TrustSummary
 
-    summary = describe_policy(load_trust(trust_file))
-    if as_json:
-        click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    click.echo(render_result(TrustSummary(str(trust_file), load_trust(trust_file)), as_json))
+
+
+@trust_group.command("init", epilog=TRUST_INIT_EPILOG)
+@click.option(
+    "--key",
+    "public_keys",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A minisign public key (.pub) to trust; repeatable. Its name is the file's stem.",
+)
+@click.option(
+    "--threshold",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="How many distinct trusted keys must sign a bundle.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the trust file here (default: stdout); never overwritten without --force.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing --output.")
+def init(public_keys: tuple[Path, ...], threshold: int, output: Path | None, force: bool) -> None:
+    """Write the first trust file: the given public keys and a threshold (then `trust endorse` rotates keys)."""
+    from netbundle._atomic import write_atomic
+    from netbundle.errors import InputError
+    from netbundle.format.trust import render_trust
+
+    text = render_trust(initial_policy(public_keys, threshold))
+    if output is None:
+        click.echo(text, nl=False)
         return
-    click.echo(
-        f"{trust_file}: threshold {summary['threshold']} of {summary['independent_keys']} independent keys"
-    )
-    for key in summary["keys"]:
-        origin = f"endorsed by {key['endorsed_by']}" if key["endorsed_by"] else "key"
-        click.echo(f"  {key['name']:<24} {key['key_id']}  {origin}")
+    if output.exists() and not force:
+        raise InputError(f"{output} already exists", hint="use --force to overwrite it, or another -o")
+    write_atomic(output, text.encode("utf-8"))
+    click.echo(f"wrote {output}: threshold {threshold} of {len(public_keys)} keys", err=True)
 
 
-def describe_policy(policy: TrustPolicy) -> dict[str, Any]:
-    """A trust policy as plain data (the JSON of `netbundle trust show`)."""
-    names = policy.names or tuple(key.key_id_hex for key in policy.keys)
-    by_id = {key.key_id: name for key, name in zip(policy.keys, names, strict=True)}
-    return {
-        "threshold": policy.threshold,
-        "independent_keys": len({policy.lineage(key) for key in policy.keys}),
-        "keys": [
-            {
-                "name": name,
-                "key_id": key.key_id_hex,
-                "public_key": key.to_base64(),
-                "endorsed_by": by_id.get(key.endorsed_by) if key.endorsed_by else None,
-            }
-            for key, name in zip(policy.keys, names, strict=True)
-        ],
-    }
+def initial_policy(public_keys: Sequence[Path], threshold: int) -> TrustPolicy:
+    """The policy of ``trust init``: each .pub file's key, named after the file's stem.
+
+    :raises InputError: an unreadable or malformed key file. :raises UsageError: a key twice, a bad threshold.
+    """
+    from netbundle.errors import InputError, UsageError
+    from netbundle.format import minisign
+    from netbundle.format.trust import TrustPolicy
+
+    keys: list[PublicKey] = []
+    names: list[str] = []
+    for path in public_keys:
+        try:
+            key = minisign.parse_public_key(path.read_text(encoding="utf-8"), str(path))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read public key {path}: {exc}") from None
+        if any(known.key_id == key.key_id for known in keys):
+            raise UsageError(f"{path}: key {key.key_id_hex} is given twice")
+        keys.append(key)
+        name = _default_name(path, key.key_id_hex)
+        names.append(key.key_id_hex if name in names else name)
+    if threshold > len(keys):
+        raise UsageError(f"--threshold {threshold} needs at least {threshold} keys ({len(keys)} given)")
+    return TrustPolicy(keys=tuple(keys), threshold=threshold, names=tuple(names))
 
 
 def _default_name(public_path: Path, fallback: str) -> str:

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import logging
 import random
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -93,6 +94,10 @@ class RetryPolicy:
     timeout: float = 30.0
 
 
+class DownloadCancelledError(Exception):
+    """A download stopped because :meth:`Http.cancel` was called (Ctrl-C): never shown to a user."""
+
+
 class Http:
     """A pooled client shared by every download thread."""
 
@@ -107,6 +112,9 @@ class Http:
         self._credentials = dict(credentials)
         self._policy = policy or RetryPolicy()
         self._sleep = sleep
+        self._cancelled = threading.Event()
+        self._streaming: set[urllib3.BaseHTTPResponse] = set()
+        self._lock = threading.Lock()
         self._pool = urllib3.PoolManager(
             num_pools=16,
             maxsize=concurrency,
@@ -115,6 +123,15 @@ class Http:
             timeout=urllib3.Timeout(connect=self._policy.timeout, read=self._policy.timeout),
             headers={"User-Agent": "netbundle"},
         )
+
+    def cancel(self) -> None:
+        """Make every running and later download raise :class:`DownloadCancelledError`: a body being read stops at
+        once (its socket is shut down, which wakes a blocked read), a request not yet answered at its first chunk."""
+        self._cancelled.set()
+        with self._lock:
+            streaming = list(self._streaming)
+        for response in streaming:
+            response.shutdown()
 
     def get_page(self, url: str, *, accept: str, source: str) -> tuple[bytes, str]:
         """GET a small document; return its body and content type."""
@@ -136,12 +153,20 @@ class Http:
             out.truncate()
             response = self._open(url, {}, source, preload=False)
             digest, size = hashlib.sha256(), 0
+            with self._lock:
+                self._streaming.add(response)
             try:
                 for chunk in response.stream(CHUNK):
+                    self._check_cancelled(url)
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
+            except (urllib3.exceptions.HTTPError, OSError):
+                self._check_cancelled(url)  # a read woken by cancel(): not a network fault to retry
+                raise
             finally:
+                with self._lock:
+                    self._streaming.discard(response)
                 response.release_conn()
             return digest.hexdigest(), size
 
@@ -152,6 +177,10 @@ class Http:
                 hint="the index served different bytes than were locked; nothing was cached",
             )
         return size
+
+    def _check_cancelled(self, url: str) -> None:
+        if self._cancelled.is_set():
+            raise DownloadCancelledError(url_filename(url))
 
     def _open(
         self, url: str, headers: dict[str, str], source: str, *, preload: bool
@@ -177,6 +206,7 @@ class Http:
     def _with_retries(self, url: str, source: str, attempt: Callable[[], T]) -> T:
         policy = self._policy
         for number in range(1, policy.attempts + 1):
+            self._check_cancelled(url)
             try:
                 return attempt()
             except _HttpStatusError as exc:

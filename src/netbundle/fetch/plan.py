@@ -111,11 +111,14 @@ def execute(
     index_for: Callable[[str | None], Index],
     project_root: Path,
     concurrency: int = 8,
-    progress: Callable[[FetchItem, bool], None] | None = None,
+    progress: Callable[[FetchItem, int], None] | None = None,
 ) -> FetchResult:
     """Make every planned file present in the cache; return sha256 -> cache path.
 
-    Every failure is collected; the first is raised (with the count) once all downloads have ended.
+    ``progress`` is called as (item, bytes downloaded) for each file: 0 for a file the cache had. Every failure
+    is collected; the first is raised (with the count) once all downloads have ended. Ctrl-C (or any other
+    BaseException) cancels the downloads at their next chunk: the partial files are removed and the call
+    returns within about a second, instead of after every running download has drained.
     """
     paths: dict[str, Path] = {}
     missing = [item for item in plan.items if not cache.has(item.sha256)]
@@ -123,10 +126,11 @@ def execute(
         if cache.has(item.sha256):
             paths[item.sha256] = cache.path(item.sha256)
             if progress is not None:
-                progress(item, False)
+                progress(item, 0)
     failures: list[NetbundleError] = []
     downloaded_bytes = 0
-    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="fetch")
+    try:
         futures = {
             pool.submit(_fetch_one, item, cache, http, index_for, project_root): item for item in missing
         }
@@ -140,7 +144,12 @@ def execute(
             paths[item.sha256] = path
             downloaded_bytes += size
             if progress is not None:
-                progress(item, True)
+                progress(item, size)
+    except BaseException:
+        http.cancel()  # running downloads stop at their next chunk; their temporary files are removed
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     if failures:
         first = failures[0]
         if len(failures) > 1:

@@ -6,14 +6,70 @@ JSON object, :func:`render_description` the human text from that object, so ``--
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..errors import SignatureInvalidError
 from . import minisign
+from .results import with_format
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, List, Mapping, Optional, Sequence
+    from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
     from .manifest import Manifest, Origin
+    from .tar import VerifiedBundle
+    from .trust import TrustPolicy
+
+
+@dataclass(frozen=True)
+class Description:
+    """The result of ``inspect``: :func:`describe`'s object, rendered by :func:`render_description`."""
+
+    data: Mapping[str, Any]
+
+    def to_json(self) -> Dict[str, Any]:
+        return with_format(self.data)
+
+    def render_text(self) -> str:
+        return render_description(self.data)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of ``verify``: the description of a verified bundle, and its signers as the policy names them."""
+
+    data: Mapping[str, Any]
+    signer_labels: Tuple[str, ...]
+
+    def to_json(self) -> Dict[str, Any]:
+        return with_format(self.data)
+
+    def render_text(self) -> str:
+        d = self.data
+        return "verified: {} {} (bundle {}), {} files, signed by {}".format(
+            d["project"]["name"],
+            d["project"]["version"],
+            d["bundle_id"],
+            d["files"],
+            ", ".join(self.signer_labels),
+        )
+
+
+def verification(bundle: VerifiedBundle, policy: TrustPolicy) -> Verification:
+    """The ``verify`` result of a bundle that :func:`netbundle.format.tar.verify_bundle` accepted."""
+    ids = [key.key_id_hex for key in bundle.signers]
+    labels = tuple(_signer_label(policy.describe(key), key.key_id_hex) for key in bundle.signers)
+    return Verification(describe(bundle.manifest, bundle.manifest_sha256, ids, True), labels)
+
+
+def inspection(manifest: Manifest, manifest_sha256: str, signatures: Mapping[str, bytes]) -> Description:
+    """The ``inspect`` result of an unverified bundle (its signers are claims, not checks)."""
+    return Description(describe(manifest, manifest_sha256, signer_ids(signatures), None))
+
+
+def _signer_label(described: str, key_id_hex: str) -> str:
+    """``name (KEYID)``, or the bare key id when the key has no name but its id (a plain .pub file)."""
+    return key_id_hex if described == "{} ({})".format(key_id_hex, key_id_hex) else described
 
 
 def signer_ids(signatures: Mapping[str, bytes]) -> List[str]:
@@ -73,7 +129,7 @@ def describe(
         ],
         "pip": _pip(manifest, wheels),
         "files": len(manifest.files),
-        "bytes": sum(f.size for f in manifest.files),
+        "payload_bytes": sum(f.size for f in manifest.files),
         "smoke": list(manifest.smoke),
         **_rehearse_settings(manifest),
     }
@@ -137,8 +193,8 @@ def render_description(data: Mapping[str, Any]) -> str:
         "  built {} by netbundle {}; format {}".format(
             data["build_time"], data["builder_version"], data["format_version"]
         ),
-        "  manifest sha256 {}; {} files, {} bytes".format(
-            data["manifest_sha256"], data["files"], data["bytes"]
+        "  manifest sha256 {}; {} files, {} payload bytes (the listed files; the .tar is larger)".format(
+            data["manifest_sha256"], data["files"], data["payload_bytes"]
         ),
         "  groups: {}".format(", ".join(data["groups"])),
         "  targets:",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
+from .results import with_format
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -70,27 +72,39 @@ class BundleDiff:
     def to_json(self) -> Dict[str, Any]:
         old_targets = {t.name for t in self.old.targets}
         new_targets = {t.name for t in self.new.targets}
-        return {
-            "old": _identity(self.old),
-            "new": _identity(self.new),
-            "lock_changed": self.old.lock_sha256 != self.new.lock_sha256,
-            "targets": {
-                "added": sorted(new_targets - old_targets),
-                "removed": sorted(old_targets - new_targets),
-            },
-            "groups": {
-                "added": sorted(set(self.new.groups) - set(self.old.groups)),
-                "removed": sorted(set(self.old.groups) - set(self.new.groups)),
-            },
-            "signers": {
-                "old": list(self.old_signers),
-                "new": list(self.new_signers),
-                "added": sorted(set(self.new_signers) - set(self.old_signers)),
-                "removed": sorted(set(self.old_signers) - set(self.new_signers)),
-            },
-            "packages": [c.to_json() for c in self.packages],
-            "hash_changes": len(self.hash_changes),
-        }
+        return with_format(
+            {
+                "old": _identity(self.old),
+                "new": _identity(self.new),
+                "lock_changed": self.old.lock_sha256 != self.new.lock_sha256,
+                "targets": {
+                    "added": sorted(new_targets - old_targets),
+                    "removed": sorted(old_targets - new_targets),
+                },
+                "groups": {
+                    "added": sorted(set(self.new.groups) - set(self.old.groups)),
+                    "removed": sorted(set(self.old.groups) - set(self.new.groups)),
+                },
+                "signers": {
+                    "old": list(self.old_signers),
+                    "new": list(self.new_signers),
+                    "added": sorted(set(self.new_signers) - set(self.old_signers)),
+                    "removed": sorted(set(self.old_signers) - set(self.new_signers)),
+                },
+                "packages": [c.to_json() for c in self.packages],
+                "hash_changes": len(self.hash_changes),
+                "differ": self.differ,
+            }
+        )
+
+    @property
+    def differ(self) -> bool:
+        """Whether anything a reviewer sees changed (what ``diff --exit-code`` turns into exit 1)."""
+        data_sides = (self.old.lock_sha256, self.old_signers) != (self.new.lock_sha256, self.new_signers)
+        return not self.is_empty or data_sides
+
+    def render_text(self) -> str:
+        return render_diff(self)
 
 
 def _identity(manifest: Manifest) -> Dict[str, str]:

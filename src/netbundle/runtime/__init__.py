@@ -9,3 +9,7 @@ vermin/ruff py39 checks):
 """
 
 MIN_PYTHON = (3, 9)
+#: The installer's program name in messages and --help.
+PROG = "netbundle.pyz"
+#: Where ``install`` puts a project when --prefix is not given (the project name comes from the manifest).
+DEFAULT_PREFIX_ROOT = "/opt/netbundle"

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
-from ..errors import DriftError, PrefixError, UsageError
+from ..errors import JSON_FORMAT, DriftError, PrefixError, UsageError
 from ..format.locks import pinned_versions
 from ..format.tar import verify_bundle
 from . import generations as gens
@@ -103,6 +103,7 @@ class DriftReport:
 
     def to_json(self) -> Dict[str, Any]:
         return {
+            "format": JSON_FORMAT,
             "prefix": str(self.prefix),
             "generation": self.generation,
             "bundle_id": self.bundle_id,

@@ -1,87 +1,210 @@
 """The installer's command line (``python netbundle.pyz COMMAND ...``), with argparse.
 
-This module only parses: each command's handler lives in :mod:`netbundle.runtime.commands` (imported once a
-command runs, so ``--help`` imports little more than argparse: see benchmarks/pyz_startup.py). Expected failures
-(the :mod:`netbundle.errors` tree) become ``netbundle: error: ...`` and ``hint: ...`` on stderr and the
-class's exit code; ``-v`` adds the traceback; with ``--json`` the error is also printed as JSON on stdout.
-Anything else is a bug and keeps its traceback. Ctrl-C exits 130.
+This module parses and dispatches: :data:`COMMANDS` is the typed table of every command (name, summary, options,
+handler, exit codes); the handlers live in :mod:`netbundle.runtime.commands`, which imports nothing from here
+(the runtime modules a handler needs are imported inside it, so ``--help`` imports little more than argparse:
+see benchmarks/pyz_startup.py). Expected failures (the :mod:`netbundle.errors` tree) become ``error: ...`` and
+``hint: ...`` on stderr and the class's exit code, the same lines as the builder's; ``-v`` adds the traceback;
+with ``--json`` the error object (docs/schemas/error.json) is also printed on stdout. Anything else is a bug and
+keeps its traceback. Ctrl-C exits 130.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from ..errors import EXIT_INTERRUPTED, NetbundleError, UsageError, iter_error_classes
-from . import MIN_PYTHON
+from ..errors import EXIT_INTERRUPTED, NetbundleError, UsageError, interrupted_json, iter_error_classes
+from ..format.results import dump_json
+from . import MIN_PYTHON, PROG, commands
+from . import options as opt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable, Dict, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
-PROG = "netbundle.pyz"
-#: Where ``install`` puts a project when --prefix is not given (the project name comes from the manifest).
-DEFAULT_PREFIX_ROOT = "/opt/netbundle"
+    Handler = Callable[[argparse.Namespace], int]
+    AddOptions = Callable[[argparse.ArgumentParser], None]
 
-#: Exit codes each command can return besides 0, 1, 2 (usage) and 130 (interrupted); shown in its --help.
+
+class CommandSpec:
+    """One installer command: its name, one-line summary, options, handler and the exit codes it can return
+    besides 0, 1, 2 (usage) and 130 (interrupted). A command with ``children`` only groups sub-commands.
+
+    A plain class, not a dataclass: importing dataclasses (and inspect) would add about 30 ms to every start.
+    """
+
+    __slots__ = ("add_options", "children", "codes", "handler", "name", "summary")
+
+    def __init__(
+        self,
+        name: str,
+        summary: str,
+        add_options: AddOptions,
+        handler: Optional[Handler] = None,
+        codes: Tuple[int, ...] = (),
+        children: Tuple[CommandSpec, ...] = (),
+    ) -> None:
+        self.name = name
+        self.summary = summary
+        self.add_options = add_options
+        self.handler = handler
+        self.codes = codes
+        self.children = children
+
+
 _SIGNATURE_CODES = (3, 10, 11, 12, 13, 14, 15)
-COMMAND_CODES = {
-    "verify": _SIGNATURE_CODES,
-    "inspect": (3, 10),
-    "diff": (3, 10),
-    "install": (*_SIGNATURE_CODES, 6, 20, 21, 24),
-    "rollback": (24,),
-    "list": (24,),
-    "check": (*_SIGNATURE_CODES, 22, 24),
-    "rehearse": (3, 10, 23),
-    "ee-context": (*_SIGNATURE_CODES, 6),
-    "serve": (*_SIGNATURE_CODES, 6, 25),
-    "version": (),
-}
+_c = commands
+
+COMMANDS: Tuple[CommandSpec, ...] = (
+    CommandSpec(
+        "verify",
+        "check a bundle's signatures and every file; write nothing",
+        opt.verify_options,
+        _c.run_verify,
+        _SIGNATURE_CODES,
+    ),
+    CommandSpec(
+        "inspect",
+        "show a bundle's manifest WITHOUT verifying it",
+        opt.inspect_options,
+        _c.run_inspect,
+        (3, 10),
+    ),
+    CommandSpec(
+        "diff",
+        "what changed from bundle OLD to NEW (neither is verified)",
+        opt.diff_options,
+        _c.run_diff,
+        (3, 10),
+    ),
+    CommandSpec(
+        "doctor",
+        "check this host (and a bundle) before an install: Python, venv, target, space, keys",
+        opt.doctor_options,
+        _c.run_doctor,
+        (3, 10, 26),
+    ),
+    CommandSpec(
+        "install",
+        "verify, then install a bundle as a new generation of a prefix",
+        opt.install_options,
+        _c.run_install,
+        (*_SIGNATURE_CODES, 6, 20, 21, 24, 26),
+    ),
+    CommandSpec(
+        "rollback",
+        "make an earlier generation of a prefix current",
+        opt.rollback_options,
+        _c.run_rollback,
+        (24,),
+    ),
+    CommandSpec("list", "list a prefix's generations", opt.prefix_json_options, _c.run_list, (24,)),
+    CommandSpec(
+        "generations",
+        "list, remove and keep a prefix's generations",
+        opt.no_options,
+        codes=(24,),
+        children=(
+            CommandSpec("list", "list a prefix's generations", opt.prefix_json_options, _c.run_list, (24,)),
+            CommandSpec(
+                "remove",
+                "remove generation N (never the current one)",
+                opt.remove_options,
+                _c.run_generations_remove,
+                (24,),
+            ),
+            CommandSpec(
+                "keep",
+                "set how many complete generations installs keep in this prefix",
+                opt.keep_setting_options,
+                _c.run_generations_keep,
+                (24,),
+            ),
+        ),
+    ),
+    CommandSpec(
+        "check",
+        "drift: compare a prefix with its receipt (and a bundle)",
+        opt.check_options,
+        _c.run_check,
+        (*_SIGNATURE_CODES, 22, 24),
+    ),
+    CommandSpec(
+        "rehearse",
+        "DR rehearsal: offline install into a scratch prefix, checks, report",
+        opt.rehearse_options,
+        _c.run_rehearse,
+        (3, 10, 23),
+    ),
+    CommandSpec(
+        "ee-context",
+        "an ansible-builder build context that installs the bundle offline",
+        opt.ee_context_options,
+        _c.run_ee_context,
+        (*_SIGNATURE_CODES, 6),
+    ),
+    CommandSpec(
+        "trust",
+        "the keys this pyz trusts",
+        opt.no_options,
+        codes=(3,),
+        children=(
+            CommandSpec(
+                "show",
+                "list the embedded trusted keys (and --trust files), threshold, endorsements",
+                opt.trust_show_options,
+                _c.run_trust_show,
+                (3,),
+            ),
+        ),
+    ),
+    CommandSpec(
+        "serve",
+        "verify, then serve a bundle read-only as a local package index",
+        opt.serve_options,
+        _c.run_serve,
+        (*_SIGNATURE_CODES, 6, 25),
+    ),
+    CommandSpec("version", "show the installer's version", opt.json_option, _c.run_version),
+)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run one command; return its exit code (the caller exits with it)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "command", None) is None:
-        parser.print_help(sys.stderr)
-        return UsageError.exit_code
-    try:
-        from . import commands
-
-        handler = getattr(commands, "run_" + args.command.replace("-", "_"))
-        return int(handler(args))
-    except NetbundleError as exc:
-        return report_error(exc, args)
-    except KeyboardInterrupt:
-        sys.stderr.write("netbundle: interrupted\n")
-        return EXIT_INTERRUPTED
+def _flatten(specs: Sequence[CommandSpec], parent: str = "") -> Dict[str, CommandSpec]:
+    found: Dict[str, CommandSpec] = {}
+    for spec in specs:
+        name = (parent + " " + spec.name).strip()
+        found[name] = spec
+        found.update(_flatten(spec.children, name))
+    return found
 
 
-def report_error(exc: NetbundleError, args: argparse.Namespace) -> int:
-    """Write the error line (and hint; the traceback with -v; JSON with --json); return its exit code."""
-    if getattr(args, "verbose", False):
-        import traceback
-
-        traceback.print_exc()
-    sys.stderr.write("netbundle: error: {}\n".format(exc.message))
-    if exc.hint:
-        sys.stderr.write("hint: {}\n".format(exc.hint))
-    if getattr(args, "json", False):
-        error = {"class": type(exc).__name__, "exit_code": exc.exit_code, "message": exc.message}
-        error["hint"] = exc.hint or ""
-        sys.stdout.write(json.dumps({"error": error}, indent=2, sort_keys=True) + "\n")
-    return exc.exit_code
+#: Every command by its full name (``generations remove``), for dispatch and --help.
+BY_NAME = _flatten(COMMANDS)
+#: The handler of every runnable command (tests replace entries).
+HANDLERS: Dict[str, Handler] = {name: s.handler for name, s in BY_NAME.items() if s.handler is not None}
+#: Exit codes each command can return besides 0, 1, 2 and 130; shown in its --help.
+COMMAND_CODES = {name: spec.codes for name, spec in BY_NAME.items()}
 
 
-# --- the parser ----------------------------------------------------------------------------------------------------
+# --- the parser --------------------------------------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the one error format of both CLIs (``error: ...`` / ``hint: ...``; JSON with --json)."""
+
+    json_errors = False
+
+    def error(self, message: str) -> Any:
+        self.print_usage(sys.stderr)
+        exc = UsageError(message, hint="see '{} --help'".format(self.prog))
+        _write_error(exc, self.json_errors)
+        self.exit(UsageError.exit_code)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line (pure: building it imports nothing else)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Verify and install signed netbundle bundles offline (Python {}.{}+).".format(
             *MIN_PYTHON
@@ -89,21 +212,40 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks of expected errors")
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name, summary, add_options in _COMMANDS:
+    parser.add_argument("--version", action="store_true", help="show the installer's version and exit")
+    _verbosity(parser, False)
+    _add_commands(parser, COMMANDS, "")
+    return parser
+
+
+def _verbosity(p: argparse.ArgumentParser, default: Any) -> None:
+    """``-v``/``-q`` before or after a command name (SUPPRESS: a sub-command must not reset the top's value)."""
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help="show tracebacks of errors")
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print nothing on success but --json output",
+    )
+
+
+def _add_commands(parser: argparse.ArgumentParser, specs: Sequence[CommandSpec], parent: str) -> None:
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for spec in specs:
+        name = (parent + " " + spec.name).strip()
         sub = subparsers.add_parser(
-            name,
-            help=summary,
-            description=summary,
+            spec.name,
+            help=spec.summary,
+            description=spec.summary,
             epilog=command_codes(name),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        # SUPPRESS: the subcommand's default must not overwrite a -v given before the command name.
-        sub.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="tracebacks")
-        add_options(sub)
+        _verbosity(sub, argparse.SUPPRESS)
+        spec.add_options(sub)
         sub.set_defaults(command=name)
-    return parser
+        if spec.children:
+            _add_commands(sub, spec.children, name)
 
 
 def exit_code_table() -> str:
@@ -130,174 +272,55 @@ def command_codes(name: str) -> str:
     )
 
 
-def _bundle(p: argparse.ArgumentParser) -> None:
-    p.add_argument("bundle", metavar="BUNDLE", help="the bundle .tar file")
+# --- running -----------------------------------------------------------------------------------------------------
 
 
-def _trust(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--trust",
-        metavar="FILE",
-        action="append",
-        default=[],
-        help="a trust file or minisign .pub file, added to the keys embedded in the pyz (repeatable)",
-    )
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run one command; return its exit code (the caller exits with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    _Parser.json_errors = "--json" in argv
+    args = parser.parse_args(argv)
+    for name in ("verbose", "quiet"):
+        setattr(args, name, getattr(args, name, False))
+    if getattr(args, "version", False) and getattr(args, "command", None) is None:
+        args.json = False
+        return commands.run_version(args)
+    handler = HANDLERS.get(getattr(args, "command", None) or "")
+    if handler is None:
+        _help_of(parser, getattr(args, "command", None)).print_help(sys.stderr)
+        return UsageError.exit_code
+    try:
+        return int(handler(args))
+    except NetbundleError as exc:
+        return report_error(exc, args)
+    except KeyboardInterrupt:
+        sys.stderr.write("error: interrupted\n")
+        if getattr(args, "json", False):
+            sys.stdout.write(dump_json(interrupted_json()) + "\n")
+        return EXIT_INTERRUPTED
 
 
-def _json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+def _help_of(parser: argparse.ArgumentParser, command: Optional[str]) -> argparse.ArgumentParser:
+    """The parser of a command group (``generations``) or the top parser."""
+    current = parser
+    for part in (command or "").split():
+        sub = next(a for a in current._actions if isinstance(a, argparse._SubParsersAction))
+        current = sub.choices[part]
+    return current
 
 
-def _groups(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--group", metavar="G", action="append", default=[], help="a group besides main (repeatable)"
-    )
+def report_error(exc: NetbundleError, args: argparse.Namespace) -> int:
+    """Write the error line (and hint; the traceback with -v; JSON with --json); return its exit code."""
+    if getattr(args, "verbose", False):
+        import traceback
+
+        traceback.print_exc()
+    _write_error(exc, bool(getattr(args, "json", False)))
+    return exc.exit_code
 
 
-def _target(p: argparse.ArgumentParser, default: str = "the best fit for this host") -> None:
-    p.add_argument("--target", metavar="NAME", help="the bundle target to use (default: {})".format(default))
-
-
-def _prefix(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--prefix", metavar="DIR", required=True, help="the install prefix (holds the generations)"
-    )
-
-
-def _verify_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    _trust(p)
-    _json(p)
-
-
-def _inspect_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    _json(p)
-
-
-def _diff_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("old", metavar="OLD", help="the bundle in use")
-    p.add_argument("new", metavar="NEW", help="the bundle to review")
-    _json(p)
-
-
-def _install_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    p.add_argument(
-        "--prefix",
-        metavar="DIR",
-        help="the install prefix (default: {}/<project name from the manifest>)".format(DEFAULT_PREFIX_ROOT),
-    )
-    _groups(p)
-    _target(p)
-    _trust(p)
-    p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="make a new generation even when the same bundle, target and groups are current",
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="verify, choose the target and show the plan (status, distributions); no venv, the prefix is "
-        "not touched",
-    )
-    _json(p)
-
-
-def _rollback_options(p: argparse.ArgumentParser) -> None:
-    _prefix(p)
-    p.add_argument("--to", metavar="GEN", type=int, help="the generation number (default: the previous one)")
-    _json(p)
-
-
-def _list_options(p: argparse.ArgumentParser) -> None:
-    _prefix(p)
-    _json(p)
-
-
-def _check_options(p: argparse.ArgumentParser) -> None:
-    _prefix(p)
-    p.add_argument(
-        "bundle", metavar="BUNDLE", nargs="?", help="also compare with this bundle (verified first)"
-    )
-    _trust(p)
-    _json(p)
-
-
-def _rehearse_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    _groups(p)
-    _target(p)
-    p.add_argument(
-        "--smoke", metavar="CMD", action="append", default=[], help="another smoke command (repeatable)"
-    )
-    p.add_argument(
-        "--report", metavar="DIR", default=".", help="write rehearsal.json and .md here (default: .)"
-    )
-    p.add_argument(
-        "--isolation",
-        choices=("auto", "netns", "guard"),
-        default="auto",
-        help="netns: a network namespace without interfaces (unshare -n); guard: a socket guard in every Python "
-        "process; auto (default): netns when it works here, else guard",
-    )
-    p.add_argument("--keep", action="store_true", help="keep the scratch prefix (its path is in the report)")
-    _trust(p)
-    _json(p)
-
-
-def _ee_context_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    p.add_argument(
-        "-o", "--output", metavar="DIR", required=True, help="a new or empty directory for the context"
-    )
-    _groups(p)
-    _target(p, "the one fitting the image")
-    p.add_argument("--base-image", metavar="IMAGE", help="the EE base image (default: awx-ee:latest)")
-    p.add_argument("--python", metavar="X.Y", help="the base image's Python, to pick the target")
-    p.add_argument(
-        "--arch", metavar="MACHINE", default="x86_64", help="the image's machine (default: x86_64)"
-    )
-    p.add_argument(
-        "--python-path", metavar="PATH", help="the image's interpreter (default: /usr/bin/pythonX.Y)"
-    )
-    _trust(p)
-    _json(p)
-
-
-def _serve_options(p: argparse.ArgumentParser) -> None:
-    _bundle(p)
-    _trust(p)
-    p.add_argument(
-        "--bind", metavar="ADDR", help="the address to listen on (default: 127.0.0.1; others get a warning)"
-    )
-    p.add_argument("--port", metavar="N", type=int, default=8000, help="the TCP port (default: 8000; 0: any)")
-    which = p.add_mutually_exclusive_group()
-    which.add_argument(
-        "--target", metavar="NAME", help="serve this target's files (default: the best fit for this host)"
-    )
-    which.add_argument("--all-targets", action="store_true", help="serve the files of every target")
-    p.add_argument(
-        "--json", action="store_true", help="print the index URL (and what is served) as JSON when ready"
-    )
-
-
-def _version_options(p: argparse.ArgumentParser) -> None:
-    _json(p)
-
-
-_COMMANDS: Tuple[Tuple[str, str, Callable[[argparse.ArgumentParser], None]], ...] = (
-    ("verify", "check a bundle's signatures and every file; write nothing", _verify_options),
-    ("inspect", "show a bundle's manifest WITHOUT verifying it", _inspect_options),
-    ("diff", "what changed from bundle OLD to NEW (neither is verified)", _diff_options),
-    ("install", "verify, then install a bundle as a new generation of a prefix", _install_options),
-    ("rollback", "make an earlier generation of a prefix current", _rollback_options),
-    ("list", "list a prefix's generations", _list_options),
-    ("check", "drift: compare a prefix with its receipt (and a bundle)", _check_options),
-    ("rehearse", "DR rehearsal: offline install into a scratch prefix, checks, report", _rehearse_options),
-    ("ee-context", "an ansible-builder build context that installs the bundle offline", _ee_context_options),
-    ("serve", "verify, then serve a bundle read-only as a local package index", _serve_options),
-    ("version", "show the installer's version", _version_options),
-)
+def _write_error(exc: NetbundleError, as_json: bool) -> None:
+    sys.stderr.write(exc.render_text() + "\n")
+    if as_json:
+        sys.stdout.write(dump_json(exc.to_json()) + "\n")

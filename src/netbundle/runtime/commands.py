@@ -1,92 +1,115 @@
 """The installer CLI's command handlers: each takes the parsed options, calls one runtime function and renders.
 
-``--json`` prints the result's JSON on stdout; otherwise the result's human text. Both come from the same result
-object. A handler returns the exit code; expected failures raise and :func:`netbundle.runtime.cli.main` maps them.
-Runtime modules are imported inside the handlers so that a command loads only what it uses.
+Every result has ``to_json()`` (printed with ``--json``, carrying ``"format": 1``) and ``render_text()``
+(:mod:`netbundle.format.results`). A handler returns the exit code; expected failures raise and
+:func:`netbundle.runtime.cli.main` maps them. This module imports nothing from :mod:`netbundle.runtime.cli` (the
+CLI's table names these handlers), and the runtime modules are imported inside the handlers so that a command
+loads only what it uses.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 
-from ..errors import EXIT_OK
-from .cli import DEFAULT_PREFIX_ROOT, PROG
+from ..errors import EXIT_OK, render_error_lines
+from ..format.results import dump_json, with_format
+from . import DEFAULT_PREFIX_ROOT, PROG
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
     from typing import Any, Dict, Optional
 
+    from ..format.results import Result
+
+#: ``diff --exit-code``: the bundles differ (as ``git diff --exit-code``).
+EXIT_DIFFERENT = 1
+
 
 def run_verify(args: argparse.Namespace) -> int:
-    from ..format.describe import describe
+    from ..format.describe import verification
     from ..format.tar import verify_bundle
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
-    bundle = verify_bundle(args.bundle, policy)
-    manifest = bundle.manifest
-    if args.json:
-        signer_ids = [key.key_id_hex for key in bundle.signers]
-        _print_json(describe(manifest, bundle.manifest_sha256, signer_ids, True))
-        return EXIT_OK
-    echo(
-        "verified: {} {} (bundle {}), {} files, signed by {}".format(
-            manifest.project_name,
-            manifest.project_version,
-            manifest.bundle_id,
-            len(manifest.files),
-            ", ".join(_signer_label(policy.describe(key), key.key_id_hex) for key in bundle.signers),
-        )
-    )
-    return EXIT_OK
+    return render(verification(verify_bundle(args.bundle, policy), policy), args)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    from ..format.describe import describe, render_description, signer_ids
+    from ..format.describe import inspection
     from ..format.tar import read_unverified
 
     found = read_unverified(args.bundle)
-    data = describe(found.manifest, found.manifest_sha256, signer_ids(found.signatures), None)
-    if args.json:
-        _print_json(data)
-    else:
-        echo(render_description(data))
-    return EXIT_OK
+    return render(inspection(found.manifest, found.manifest_sha256, found.signatures), args)
 
 
 def run_diff(args: argparse.Namespace) -> int:
     from ..format.describe import signer_ids
-    from ..format.diff import diff_manifests, render_diff
+    from ..format.diff import diff_manifests
     from ..format.tar import read_unverified
 
     before, after = read_unverified(args.old), read_unverified(args.new)
     result = diff_manifests(
         before.manifest, after.manifest, signer_ids(before.signatures), signer_ids(after.signatures)
     )
-    return render(result, args, render_diff(result))
+    render(result, args)
+    return EXIT_DIFFERENT if args.exit_code and result.differ else EXIT_OK
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    from .doctor import DoctorRequest, doctor
+
+    request = DoctorRequest(
+        bundle=args.bundle,
+        prefix=args.prefix,
+        groups=tuple(args.group),
+        target=args.target,
+        trust_files=tuple(args.trust),
+    )
+    return render(doctor(request), args)
 
 
 def run_install(args: argparse.Namespace) -> int:
-    from .install import install, render_install
+    from .install import install
     from .progress import terminal_progress
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    options = (tuple(args.group), args.target, args.allow_downgrade, args.force)
+    if not args.skip_preflight:
+        from .doctor import preflight
+
+        preflight(args.bundle, prefix, tuple(args.group), args.target)
     if args.dry_run:
         from .plan import plan_install
 
-        return render(plan_install(args.bundle, prefix, policy, *options), args)
+        plan = plan_install(
+            args.bundle,
+            prefix,
+            policy,
+            tuple(args.group),
+            args.target,
+            allow_downgrade=args.allow_downgrade,
+            force=args.force,
+        )
+        return render(plan, args)
     progress = None if args.json else terminal_progress()
     try:
-        result = install(args.bundle, prefix, policy, *options, progress=progress)
+        result = install(
+            args.bundle,
+            prefix,
+            policy,
+            tuple(args.group),
+            args.target,
+            allow_downgrade=args.allow_downgrade,
+            force=args.force,
+            keep=args.keep,
+            progress=progress,
+        )
     finally:
         if progress is not None:
             progress.close()
-    return render(result, args, render_install(result))
+    return render(result, args)
 
 
 def default_prefix(bundle_path: str) -> str:
@@ -110,6 +133,18 @@ def run_list(args: argparse.Namespace) -> int:
     from .generations import list_generations
 
     return render(list_generations(args.prefix), args)
+
+
+def run_generations_remove(args: argparse.Namespace) -> int:
+    from .generations import remove_generation
+
+    return render(remove_generation(args.prefix, args.number), args)
+
+
+def run_generations_keep(args: argparse.Namespace) -> int:
+    from .generations import set_keep
+
+    return render(set_keep(args.prefix, args.keep), args)
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -147,7 +182,7 @@ def run_rehearse(args: argparse.Namespace) -> int:
             progress.close()
     code = render(result, args)
     if result.failure():
-        echo("netbundle: error: {}".format(result.failure()), sys.stderr)
+        echo(render_error_lines(result.failure()), sys.stderr)
     return code
 
 
@@ -167,16 +202,35 @@ def run_ee_context(args: argparse.Namespace) -> int:
         machine=args.arch,
         python_path=args.python_path,
     )
-    if args.json:
-        _print_json(result.to_dict())
-        return EXIT_OK
-    echo("{}: target {}, groups {}".format(result.definition, result.target, ", ".join(result.groups)))
-    echo(
-        "  {} wheels; build it: cd {} && ansible-builder build -f {} -t IMAGE".format(
-            len(result.wheels), result.out_dir, eecontext.DEFINITION_NAME
+    return render(result, args)
+
+
+def run_trust_show(args: argparse.Namespace) -> int:
+    from ..format.trustview import TrustSummary
+    from .trusted import EMBEDDED_NAME, resolve_policy
+
+    source = " + ".join([EMBEDDED_NAME, *args.trust]) if args.trust else EMBEDDED_NAME
+    return render(TrustSummary(source, resolve_policy(args.trust)), args)
+
+
+class VersionInfo:
+    """The ``version`` result: the installer's version, the running Python and the Ed25519 backend (a plain
+    class: this module is imported by every start, dataclasses would add about 30 ms)."""
+
+    def __init__(self, netbundle: str, python: str, ed25519_backend: str) -> None:
+        self.netbundle = netbundle
+        self.python = python
+        self.ed25519_backend = ed25519_backend
+
+    def to_json(self) -> Dict[str, Any]:
+        return with_format(
+            {"netbundle": self.netbundle, "python": self.python, "ed25519_backend": self.ed25519_backend}
         )
-    )
-    return EXIT_OK
+
+    def render_text(self) -> str:
+        return "{} {} (Python {}, Ed25519 via {})".format(
+            PROG, self.netbundle, self.python, self.ed25519_backend
+        )
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -188,7 +242,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     def ready(info: ServeInfo) -> None:
         if args.json:
-            _print_json(info.to_json())
+            echo(dump_json(with_format(info.to_json())))
         else:
             echo(info.render_text())
         sys.stdout.flush()  # a script waiting for the URL must see it now
@@ -207,33 +261,16 @@ def run_version(args: argparse.Namespace) -> int:
     from .. import __version__
     from ..format import ed25519
 
-    info = {
-        "netbundle": __version__,
-        "python": "{}.{}.{}".format(*sys.version_info[:3]),
-        "ed25519_backend": ed25519.available_backend(),
-    }
-    if args.json:
-        _print_json(info)
-    else:
-        echo(
-            "{} {} (Python {}, Ed25519 via {})".format(
-                PROG, info["netbundle"], info["python"], info["ed25519_backend"]
-            )
-        )
-    return EXIT_OK
+    python = "{}.{}.{}".format(*sys.version_info[:3])
+    return render(VersionInfo(__version__, python, ed25519.available_backend()), args)
 
 
-def _signer_label(described: str, key_id_hex: str) -> str:
-    """``name (KEYID)``, or the bare key id when the key has no name but its id (a plain .pub file)."""
-    return key_id_hex if described == "{} ({})".format(key_id_hex, key_id_hex) else described
-
-
-def render(result: Any, args: argparse.Namespace, text: Optional[str] = None) -> int:
-    """Print a runtime result (``to_json()`` for --json, else ``text`` or ``render_text()``); return its exit
-    code: the result's ``exit_code`` when it has one (a drift report, a failed rehearsal), else 0."""
-    if args.json:
-        _print_json(result.to_json())
-    else:
+def render(result: Result, args: argparse.Namespace, text: Optional[str] = None) -> int:
+    """Print a result (``to_json()`` with --json, else ``render_text()``; nothing with -q); return its exit code:
+    the result's ``exit_code`` when it has one (a drift report, a failed rehearsal, a doctor report), else 0."""
+    if getattr(args, "json", False):
+        echo(dump_json(result.to_json()))
+    elif not getattr(args, "quiet", False):
         echo(text if text is not None else result.render_text())
     return int(getattr(result, "exit_code", EXIT_OK))
 
@@ -241,7 +278,3 @@ def render(result: Any, args: argparse.Namespace, text: Optional[str] = None) ->
 def echo(text: str, stream: Any = None) -> None:
     """Write one line for a person (stdout unless ``stream``)."""
     (stream or sys.stdout).write(text + "\n")
-
-
-def _print_json(data: Dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")

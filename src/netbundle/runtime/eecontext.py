@@ -28,6 +28,7 @@ from pathlib import Path
 
 from ..errors import BundleFormatError, TargetError, UsageError
 from ..format.locks import pinned_hashes
+from ..format.results import with_format
 from ..format.tar import verify_bundle
 from .host import named_target, select_groups
 from .trusted import resolve_policy
@@ -86,16 +87,29 @@ class EEContextResult:
     wheels: Tuple[str, ...]
     pip_command: str
 
-    def to_dict(self) -> Dict[str, Any]:
-        return {
-            "out_dir": self.out_dir,
-            "definition": self.definition,
-            "target": self.target,
-            "groups": list(self.groups),
-            "base_image": self.base_image,
-            "wheels": list(self.wheels),
-            "pip_command": self.pip_command,
-        }
+    def to_json(self) -> Dict[str, Any]:
+        return with_format(
+            {
+                "out_dir": self.out_dir,
+                "definition": self.definition,
+                "target": self.target,
+                "groups": list(self.groups),
+                "base_image": self.base_image,
+                "wheels": list(self.wheels),
+                "pip_command": self.pip_command,
+            }
+        )
+
+    def render_text(self) -> str:
+        return "\n".join(
+            (
+                "{}: target {}, groups {}".format(self.definition, self.target, ", ".join(self.groups)),
+                "  {} wheels in {}".format(len(self.wheels), Path(self.out_dir) / FILES_DIR / "wheels"),
+                "  build it: cd {} && ansible-builder build -f {} -t IMAGE".format(
+                    self.out_dir, DEFINITION_NAME
+                ),
+            )
+        )
 
 
 # --- pure planning -----------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Layout (documented in ``docs/reference/installer.md``)::
 
     <prefix>/.netbundle-prefix           marks the directory as a netbundle prefix
     <prefix>/.lock                       flock(2) against concurrent runs
-    <prefix>/current -> generations/0003-<bundle id[:12]>
+    <prefix>/.settings.json              prefix settings: {"keep": N} (``generations keep N``)
+    <prefix>/current -> generations/0003-<bundle id>   (older installers: the id cut to 12 characters)
     <prefix>/bin -> current/bin          (also lib, lib64, pyvenv.cfg: the prefix acts as the current venv)
     <prefix>/generations/NNNN-<id>/      a venv, complete once its receipt.json exists
     <prefix>/logs/                       pip output of every install
@@ -27,7 +28,7 @@ import shutil
 from dataclasses import dataclass, replace
 
 from .._atomic import fsync_dir, write_atomic
-from ..errors import PrefixError
+from ..errors import JSON_FORMAT, PrefixError
 from .receipt import RECEIPT, Receipt, read_receipt
 
 TYPE_CHECKING = False
@@ -44,7 +45,9 @@ STAGING_PREFIX = ".staging-"
 #: venv, so ``<prefix>/bin/python`` is that venv's interpreter (Python finds a venv by the pyvenv.cfg beside or
 #: above the path it was started by, without resolving symlinks). ``lib64`` is for platlibdir=lib64 builds.
 PREFIX_LINKS = ("bin", "lib", "lib64", "pyvenv.cfg")
-#: Complete generations kept besides ``current``'s; older ones are removed after a successful install.
+SETTINGS = ".settings.json"
+#: The newest complete generations an install keeps (and ``current`` always) when neither ``--keep`` nor the
+#: prefix's setting says otherwise.
 KEEP_GENERATIONS = 5
 _GENERATION = re.compile(r"^(\d{4,})-([A-Za-z0-9._-]+)$")
 
@@ -70,8 +73,9 @@ class Generation:
 
 
 def generation_name(number: int, bundle_id: str) -> str:
-    """``0007-netops-1.4.0`` (the bundle id shortened to 12 characters)."""
-    return "{:04d}-{}".format(number, bundle_id[:12])
+    """``0007-netops-automation-1.4.0-1a2b3c4d5e6f``: the number and the whole bundle id (project, full version,
+    digest). Installers before 0.2 cut the id to 12 characters; :func:`parse_generation_name` reads both."""
+    return "{:04d}-{}".format(number, bundle_id)
 
 
 def parse_generation_name(name: str) -> Optional[int]:
@@ -238,8 +242,10 @@ def clean_leftovers(prefix: pathlib.Path) -> List[str]:
     return removed
 
 
-def prune(prefix: pathlib.Path, keep: int = KEEP_GENERATIONS) -> List[str]:
-    """Remove the oldest complete generations beyond the newest ``keep`` (never ``current``)."""
+def prune(prefix: pathlib.Path, keep: Optional[int] = None) -> List[str]:
+    """Remove the oldest complete generations beyond the newest ``keep`` (never ``current``); ``keep`` defaults
+    to the prefix's setting (:func:`read_keep`)."""
+    keep = read_keep(prefix) if keep is None else keep
     generations = read_generations(prefix)
     removed = []
     for generation in generations[: max(len(generations) - keep, 0)]:
@@ -257,6 +263,103 @@ def remove_tree(path: pathlib.Path) -> None:
         shutil.rmtree(str(path))
 
 
+# --- settings and removal --------------------------------------------------------------------------------------
+
+
+def read_keep(prefix: pathlib.Path) -> int:
+    """The prefix's ``keep`` setting, else :data:`KEEP_GENERATIONS`.
+
+    :raises PrefixError: the settings file is damaged.
+    """
+    import json
+
+    try:
+        data = json.loads((prefix / SETTINGS).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return KEEP_GENERATIONS
+    except (OSError, ValueError) as exc:
+        raise PrefixError(
+            "cannot read {}: {}".format(prefix / SETTINGS, exc), hint="fix it with `generations keep N`"
+        ) from None
+    keep = data.get("keep") if isinstance(data, dict) else None
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
+        raise PrefixError(
+            "{}: keep must be a whole number of 1 or more".format(prefix / SETTINGS),
+            hint="fix it with `generations keep N`",
+        )
+    return keep
+
+
+@dataclass(frozen=True)
+class KeepSetting:
+    """The result of ``generations keep N``."""
+
+    prefix: pathlib.Path
+    keep: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"format": JSON_FORMAT, "prefix": str(self.prefix), "keep": self.keep}
+
+    def render_text(self) -> str:
+        return "{}: installs keep {} complete generations (from the next install on)".format(
+            self.prefix, self.keep
+        )
+
+
+def set_keep(prefix: Union[str, os.PathLike[str]], keep: int) -> KeepSetting:
+    """Store how many complete generations installs keep in this prefix.
+
+    :raises PrefixError: not a prefix, or locked by another run.
+    """
+    import json
+
+    path = open_prefix(prefix)
+    with prefix_lock(path):
+        write_atomic(path / SETTINGS, (json.dumps({"keep": keep}, sort_keys=True) + "\n").encode("ascii"))
+    return KeepSetting(path, keep)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The result of ``generations remove N``."""
+
+    prefix: pathlib.Path
+    removed: Generation
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"format": JSON_FORMAT, "prefix": str(self.prefix), "removed": self.removed.to_json()}
+
+    def render_text(self) -> str:
+        r = self.removed.receipt
+        return "removed generation {} ({} {}, {}) from {}".format(
+            self.removed.number, r.project, r.version, self.removed.name, self.prefix
+        )
+
+
+def remove_generation(prefix: Union[str, os.PathLike[str]], number: int) -> Removal:
+    """Remove complete generation ``number`` (a bad one, say); never the current one.
+
+    :raises PrefixError: not a prefix, locked, no such generation, or it is current.
+    """
+    path = open_prefix(prefix)
+    with prefix_lock(path):
+        generations = read_generations(path)
+        chosen = next((g for g in generations if g.number == number), None)
+        numbers = ", ".join(str(g.number) for g in generations) or "none"
+        if chosen is None:
+            raise PrefixError(
+                "prefix {} has no generation {}".format(path, number), hint="generations: " + numbers
+            )
+        if chosen.current:
+            raise PrefixError(
+                "generation {} is current in {}: it cannot be removed".format(number, path),
+                hint="roll back to another generation first (rollback --prefix {} --to N)".format(path),
+            )
+        remove_tree(chosen.path)
+        fsync_dir(chosen.path.parent)
+    return Removal(path, chosen)
+
+
 # --- rollback ----------------------------------------------------------------------------------------------------
 
 
@@ -268,7 +371,7 @@ class RollbackResult:
     current: Generation
 
     def to_json(self) -> Dict[str, Any]:
-        return {"from": self.previous.to_json(), "to": self.current.to_json()}
+        return {"format": JSON_FORMAT, "from": self.previous.to_json(), "to": self.current.to_json()}
 
     def render_text(self) -> str:
         return render_rollback(self)
@@ -321,7 +424,11 @@ class GenerationList:
     generations: Tuple[Generation, ...]
 
     def to_json(self) -> Dict[str, Any]:
-        return {"prefix": str(self.prefix), "generations": [g.to_json() for g in self.generations]}
+        return {
+            "format": JSON_FORMAT,
+            "prefix": str(self.prefix),
+            "generations": [g.to_json() for g in self.generations],
+        }
 
     def render_text(self) -> str:
         return render_generations(list(self.generations))

@@ -17,13 +17,13 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
-from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..errors import JSON_FORMAT, DowngradeError, InstallError, NetbundleError, PrefixError
 from ..format.locks import parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
@@ -70,6 +70,7 @@ class InstallResult:
 
     def to_json(self) -> Dict[str, Any]:
         return {
+            "format": JSON_FORMAT,
             "status": self.status,
             "prefix": str(self.prefix),
             "generation": self.generation.to_json(),
@@ -116,12 +117,14 @@ def install(
     allow_downgrade: bool = False,
     force: bool = False,
     progress: Optional[Callable[[str], None]] = None,
+    keep: Optional[int] = None,
 ) -> InstallResult:
     """Verify ``bundle_path`` and install it as the new current generation of ``prefix``.
 
     :param groups: dependency groups besides ``main`` (always installed).
     :param target: a bundle target name; default: the best one that fits this host.
     :param force: make a new generation even when the same bundle, target and groups are current.
+    :param keep: complete generations to keep after the install (default: the prefix's setting, else 5).
     :raises BundleFormatError, IntegrityError, SignatureError: the bundle failed verification (10-15).
     :raises TargetError: no bundle target fits this host. :raises UsageError: unknown group or target.
     :raises DowngradeError: the bundle is older than the current generation and not ``allow_downgrade``.
@@ -145,11 +148,14 @@ def install(
         try:
             say(step)
             bundle = verify_bundle(bundle_path, policy, staging)
-            return _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
+            result = _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
         except (KeyboardInterrupt, _Terminated):
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
             gens.remove_tree(staging)
+        if result.status == INSTALLED:
+            result = replace(result, pruned=_prune(root, keep))
+        return result
 
 
 def plan_against_current(
@@ -237,11 +243,8 @@ def _install_verified(
             gens.remove_tree(directory)
         _reraise_as_install_error(exc, log_path)
         raise
-    pruned = _prune(root)
     generation = gens.Generation(receipt.generation, directory.name, directory, receipt, True)
-    return InstallResult(
-        INSTALLED, root, generation, active.number if active else None, log_path, cleaned, pruned
-    )
+    return InstallResult(INSTALLED, root, generation, active.number if active else None, log_path, cleaned)
 
 
 def _build_generation(
@@ -349,10 +352,10 @@ def _receipt(
     )
 
 
-def _prune(root: pathlib.Path) -> Tuple[str, ...]:
+def _prune(root: pathlib.Path, keep: Optional[int]) -> Tuple[str, ...]:
     """Remove old generations; the install has succeeded, so a failure here only leaves more of them."""
     try:
-        return tuple(gens.prune(root))
+        return tuple(gens.prune(root, keep))
     except OSError:
         return ()
 

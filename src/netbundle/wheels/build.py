@@ -488,7 +488,7 @@ def _isolated_builds(
 
             yield build_in
         for warning in caught:
-            _log.info("%s: build backend warning: %s", what, warning.message)
+            _log.debug("%s: build backend warning: %s", what, warning.message)  # backend noise: -v only
     except _InstallError as exc:
         raise BuildError(
             f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {exc}",

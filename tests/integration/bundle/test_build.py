@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from tests.support.bundles import make_keypair, pinned_pips, pip_wheel
 from tests.support.projects import Pkg, write_project
+from tests.support.schemas import assert_valid
 from tests.support.simple_index import serve
 from tests.support.wheels import make_wheel
 
@@ -89,6 +90,14 @@ def test_build_then_verify_with_ours_and_stock_minisign(world: dict) -> None:  #
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
+    assert_valid("build", summary)
+    assert summary["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert summary["tar_bytes"] == out.stat().st_size > summary["payload_bytes"]
+    assert (out.parent / "SHA256SUMS").read_text() == f"{summary['sha256']}  site.tar\n"
+    checked = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], check=False, cwd=out.parent, capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and checked.stdout == "site.tar: OK\n"
     assert summary["groups"] == ["junos", "main"]
     assert sorted(summary["signers"]) == sorted([release.public.key_id_hex, ci.public.key_id_hex])
     trust = world["tmp"] / "trust.txt"
@@ -285,6 +294,7 @@ def test_merge_of_per_target_parts_equals_the_combined_build(world: dict) -> Non
         cli, ["merge", *parts, "--trust", str(release.pub_path), *key, "-o", str(merged), "--json"]
     )
     assert result.exit_code == 0, result.output
+    assert_valid("build", json.loads(result.output))
     assert json.loads(result.output)["targets"] == [
         "cp311-manylinux_2_28_x86_64",
         "cp39-manylinux_2_28_x86_64",

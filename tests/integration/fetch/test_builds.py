@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from tests.integration.conftest import CORPUS_TARGETS
 from tests.support.projects import Pkg, write_project
+from tests.support.schemas import assert_valid
 from tests.support.simple_index import serve
 from tests.support.wheels import make_sdist, make_wheel, sha256_of
 
@@ -74,8 +75,11 @@ def test_sdist_only_network_packages_are_built(corpus_dir: Path, netops_sample: 
             argv += ["--target", target]
         result = CliRunner().invoke(cli, argv, env=offline_env(index.url))
     assert result.exit_code == 0, result.output
-    built = json.loads(result.stdout)["built"]
+    summary = json.loads(result.stdout)
+    assert_valid("fetch", summary)
+    built = summary["built"]
     assert sorted(built) == ["ncclient", "pyeapi"]
+    assert summary["needs_build"] == []  # built here, so not also listed as needing a build
     assert all(name.endswith("-py3-none-any.whl") for name in built.values())
     for target in CORPUS_TARGETS:
         names = {p.name for p in (tmp_path / "wh" / target).iterdir()}

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from tests.support.projects import Pkg, write_project
+from tests.support.schemas import assert_valid
 from tests.support.simple_index import serve
 from tests.support.wheels import make_sdist, make_wheel, sha256_of
 
@@ -62,6 +63,7 @@ def test_per_target_wheelhouses_from_the_right_sources(world: dict) -> None:  # 
     result, out = fetch(world, "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
+    assert_valid("fetch", summary)
     assert summary["downloaded"] == 5 and summary["cached"] == 0
     assert summary["needs_build"] == ["srconly==0.5"]
     linux = sorted(p.name for p in (out / "cp311-manylinux_2_28_x86_64").iterdir())

@@ -83,7 +83,7 @@ def test_embedded_key_verifies_without_trust_files(pyz: BuiltPyz, tmp_path: Path
     other = make_other_bundle(tmp_path)
     refused = run_pyz(pyz.path, "verify", str(other))
     assert refused.returncode == 14
-    assert refused.stderr.startswith("netbundle: error: no signature is by a trusted key")
+    assert refused.stderr.startswith("error: no signature is by a trusted key")
 
 
 def make_other_bundle(tmp_path: Path) -> Path:

@@ -81,7 +81,7 @@ def test_tampered_bundle_is_refused_and_the_installed_generation_stays(
     before = _state(installed)
     done = pyz_run(pyz.path, "install", str(bundle), "--prefix", str(installed), "--allow-downgrade")
     assert done.returncode == error.exit_code, done.stdout + done.stderr
-    assert done.stderr.startswith("netbundle: error: ")
+    assert done.stderr.startswith("error: ")
     assert _state(installed) == before  # current unchanged, no new generation, no staging left behind
     works = subprocess.run(
         [str(installed / "current" / "bin" / "python"), "-c", "import alpha, beta"], check=False

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.bundles import KeyPair
+from tests.support.schemas import assert_valid
 
 from netbundle.format.trust import load_trust
 from netbundle.runtime.serve import ServeInfo, ServeRequest, serve
@@ -117,7 +118,9 @@ def child(argv: Sequence[str], tmp: Path) -> Iterator[Child]:
         if not text:
             process.wait(timeout=30)
             pytest.fail(f"serve exited {process.returncode} before it was ready: {stderr.read_text()}")
-        yield Child(process, json.loads(text), stderr)
+        ready = json.loads(text)
+        assert_valid("serve", ready)  # docs/schemas/serve.json
+        yield Child(process, ready, stderr)
     finally:
         if process.poll() is None:
             process.kill()

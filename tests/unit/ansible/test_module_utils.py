@@ -34,6 +34,18 @@ def test_an_installer_error_becomes_one_line_with_code_class_message_and_hint() 
     assert (result["rc"], result["error"], result["meaning"]) == (14, error, nb.EXIT_CODES[14][1])
 
 
+def test_the_error_object_of_this_installer_names_its_kind() -> None:
+    error = {"kind": "PrefixError", "exit_code": 24, "message": "/opt/x is locked", "hint": None}
+    with pytest.raises(nb.NetbundleRunError) as caught:
+        nb.decode_output(
+            "install", 24, json.dumps({"format": 1, "error": error}), "error: /opt/x is locked\n"
+        )
+    assert caught.value.result["msg"] == "netbundle install failed (exit 24 PrefixError): /opt/x is locked"
+    with pytest.raises(nb.NetbundleRunError) as caught:
+        nb.decode_output("install", 1, "not json", "Traceback (most recent call last):\nerror: boom\nmore\n")
+    assert caught.value.result["msg"].endswith("): error: boom")
+
+
 def test_output_that_is_not_json_still_gives_a_clear_message() -> None:
     stderr = "Traceback (most recent call last):\n  File x\nnetbundle: error: boom\n"
     with pytest.raises(nb.NetbundleRunError) as caught:

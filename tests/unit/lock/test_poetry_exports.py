@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from tests.support.requirements import differences, logical_lines
 
 from netbundle.cli import cli
+from netbundle.cli.export import export, request_from_params
+from netbundle.export import ExportRequest, export_requirements
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE_ROOTS = [REPO.parent / "shared" / "fixtures" / "poetry-locks", REPO / "tests" / "data" / "locks"]
@@ -54,6 +56,28 @@ def test_export_selects_what_poetry_selects(project: Path, case: Path) -> None:
     # path dependencies are rendered as file URIs of the project directory, which differs per checkout
     actual = result.stdout.replace(project.resolve().as_uri(), "file:///@PROJECT@")
     assert differences(expected, actual) == []
+    assert len(logical_lines(actual)) > 0
+
+
+def library_request(args: list[str]) -> ExportRequest:
+    """The poetry-export flags as the library request (parsed by the command's own options)."""
+    params = dict(export.make_context("export", list(args)).params)
+    for name in ("project_dir",):
+        params.pop(name)
+    return request_from_params(
+        params, params.pop("fmt"), params.pop("output"), params.pop("target_names"), params.pop("index_url")
+    )
+
+
+@pytest.mark.parametrize(("project", "case"), CASES, ids=[f"{p.name}/{c.name}" for p, c in CASES])
+def test_the_export_library_selects_what_poetry_selects(project: Path, case: Path) -> None:
+    """The same golden files through :func:`netbundle.export.export_requirements` (no click runner)."""
+    args = _netbundle_args(case)
+    if "pylock.toml" in args:
+        pytest.skip("pylock.toml exports are compared in test_pylock.py")
+    expected = case.with_name(case.name.removesuffix(".cmd")).read_text()
+    actual = export_requirements(project, library_request(args)).text
+    assert differences(expected, actual.replace(project.resolve().as_uri(), "file:///@PROJECT@")) == []
     assert len(logical_lines(actual)) > 0
 
 

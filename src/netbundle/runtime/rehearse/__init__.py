@@ -158,7 +158,7 @@ def choose_isolation(wanted: str, scratch: str) -> Isolation:
     """
     prefix = netns_prefix(os.geteuid())
     if wanted in (AUTO, NETNS):
-        works, why = _probe_netns(prefix)
+        works, why = probe_netns(prefix)
         if works:
             return Isolation(
                 NETNS, prefix, "network namespace ({}): interfaces {}".format(" ".join(prefix[:-1]), why)
@@ -176,7 +176,7 @@ def choose_isolation(wanted: str, scratch: str) -> Isolation:
     )
 
 
-def _probe_netns(prefix: Tuple[str, ...]) -> Tuple[bool, str]:
+def probe_netns(prefix: Tuple[str, ...]) -> Tuple[bool, str]:
     if shutil.which(prefix[0]) is None:
         return False, "unshare is not installed"
     probe = "import socket; print(','.join(n for _, n in socket.if_nameindex()))"

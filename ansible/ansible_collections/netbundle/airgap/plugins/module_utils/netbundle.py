@@ -39,6 +39,10 @@ EXIT_CODES = {
         "ServeError",
         "serve could not start: port in use, an address not of this host, or no room to stage",
     ),
+    26: (
+        "HostError",
+        "this host cannot run the installer or fit the bundle (Python, venv module, free space)",
+    ),
     130: ("", "interrupted"),
 }
 #: Exit code of ``check`` when it found drift (the report is still printed).
@@ -95,7 +99,7 @@ def failure(command, rc, data, stderr):
     error = data.get("error") if isinstance(data, dict) else None
     if isinstance(error, dict) and error.get("message"):
         msg = "netbundle {} failed (exit {} {}): {}".format(
-            command, rc, error.get("class") or cls, error["message"]
+            command, rc, error.get("kind") or error.get("class") or cls, error["message"]
         )
         if error.get("hint"):
             msg += "; hint: {}".format(error["hint"])
@@ -110,9 +114,10 @@ def failure(command, rc, data, stderr):
 
 
 def last_line(text):
-    """The installer's ``netbundle: error: ...`` line when there is one, else the last non-empty line."""
+    """The installer's ``error: ...`` line (``netbundle: error: ...`` from installers before 0.2) when there is one,
+    else the last non-empty line."""
     lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("netbundle: error:")]
+    errors = [line for line in lines if line.startswith(("error:", "netbundle: error:"))]
     return (errors or lines or [""])[-1]
 
 
