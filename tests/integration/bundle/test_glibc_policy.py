@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.support.bundles import pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_ext_sdist, make_sdist, make_wheel, sha256_of
@@ -54,6 +55,8 @@ def build(
     shutil.copytree(
         corpus_dir / "build-tools", files, ignore=shutil.ignore_patterns(".complete"), dirs_exist_ok=True
     )
+    for pinned in pinned_pips().glob("pip-*.whl"):  # the bundle carries a pinned pip
+        shutil.copy2(pinned, files / pinned.name)
     sdist = make_ext_sdist(files, "glibcprobe", "1.0", new_glibc=new_glibc)
     for path in extra:
         shutil.copy(path, files / path.name)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.pyz.conftest import BuiltPyz
+from tests.support.bundles import pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.pythons import INSTALLER_PYTHONS, find_python
 from tests.support.simple_index import serve
@@ -54,6 +55,8 @@ def matrix_bundle(tmp_path_factory: pytest.TempPathFactory, pyz: BuiltPyz) -> Pa
     work = tmp_path_factory.mktemp("matrix")
     files = work / "index"
     shutil.copytree(REPO / ".cache" / "corpus" / "build-tools", files, ignore=shutil.ignore_patterns(".*"))
+    for pinned in pinned_pips().glob("pip-*.whl"):  # the bundle carries a pinned pip
+        shutil.copy2(pinned, files / pinned.name)
     for paths in wheels.values():
         for path in paths:
             shutil.copy(path, files / path.name)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.bundles import host_target_name, make_keypair
+from tests.support.bundles import host_target_name, make_keypair, pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 
@@ -83,6 +83,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     key = make_keypair(work / "keys")
     files = work / "index"
     shutil.copytree(REPO / ".cache" / "corpus" / "build-tools", files, ignore=shutil.ignore_patterns(".*"))
+    for pinned in pinned_pips().glob("pip-*.whl"):  # the bundle carries a pinned pip
+        shutil.copy2(pinned, files / pinned.name)
     for paths in wheels.values():
         shutil.copy(paths[0], files / paths[0].name)
     sdist = djangoish_sdist(files)
