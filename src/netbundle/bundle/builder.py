@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
+from netbundle._atomic import prepare_output
 from netbundle.bundle import contents as plan
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import SBOM_PATH, render_sbom
@@ -65,7 +66,7 @@ class BuildResult:
     path: Path
     manifest: Manifest
     manifest_sha256: str
-    size: int
+    size: int | None  # None when the bundle went to standard output or a device
     signers: tuple[str, ...]
 
     def to_json(self) -> dict[str, object]:
@@ -97,6 +98,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 def build_bundle(request: BuildRequest) -> BuildResult:
     """Build, sign and write the bundle; nothing is left at ``request.fetch.output`` unless it all succeeded."""
     loaded = _check_selection(request.fetch)
+    prepare_output(request.fetch.output)  # a read-only or unusable output fails now, not after the build
     epoch = source_date_epoch(request.fetch.environ)
     with BuildPool() as pool:
         # the project's own build needs nothing from the downloads: it runs while they do
@@ -131,7 +133,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         path=path,
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
-        size=path.stat().st_size,
+        size=path.stat().st_size if path.is_file() else None,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
     )
 

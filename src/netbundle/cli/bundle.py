@@ -43,7 +43,8 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("dist/bundle.tar"),
     show_default=True,
-    help="The bundle file (written to a temporary name, then renamed).",
+    help="The bundle file (written to a temporary name, then renamed; a device such as /dev/null is written "
+    "through, - is standard output).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
@@ -68,16 +69,19 @@ def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, uns
         fetch=fetch_request(project_dir, output, params), sign_keys=tuple(keys), pip_version=pip_version
     )
     result = build_bundle(request)
+    err = str(output) == "-"  # the bundle itself went to standard output: the summary goes to stderr
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True), err=err)
         return
     m = result.manifest
+    size = "" if result.size is None else f", {result.size} bytes"
     click.echo(
-        f"{result.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files, {result.size} bytes)"
+        f"{result.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files{size})", err=err
     )
-    click.echo(f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}")
+    click.echo(f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}", err=err)
     click.echo(
-        f"  manifest sha256 {result.manifest_sha256}; signed by: {', '.join(result.signers) or 'nobody'}"
+        f"  manifest sha256 {result.manifest_sha256}; signed by: {', '.join(result.signers) or 'nobody'}",
+        err=err,
     )
 
 
@@ -175,8 +179,9 @@ def merge(parts: tuple[Path, ...], trust_files: tuple[Path, ...], sign_keys: tup
     result = merge_bundles(
         parts, output, policy=_trust_policy(trust_files), sign_keys=load_signing_keys(sign_keys, password_env)
     )
+    err = str(output) == "-"  # the bundle itself went to standard output
     if as_json:
-        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True), err=err)
         return
     m = result.manifest
-    click.echo(f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}")  # fmt: skip
+    click.echo(f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}", err=err)  # fmt: skip

@@ -419,7 +419,7 @@ def write_bundle(
         if not manifest_format.is_safe_member_path(path):
             raise ValueError("unsafe bundle member path: {}".format(path))
         members.append((path, files[path]))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic.prepare_output(out)
     with (
         _atomic.atomic_output(out) as raw,
         tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,
