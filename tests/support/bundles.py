@@ -96,11 +96,13 @@ def make_bundle(
     with_pip: bool = True,
     requires: Mapping[str, Sequence[str]] | None = None,
     build_time: str = "2026-01-01T00:00:00Z",
+    wheel_files: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
     ``groups`` maps a group to package names (default: every package in ``main``); ``requires`` maps a package
-    name to its Requires-Dist lines.
+    name to its Requires-Dist lines; ``wheel_files`` maps a package name to extra members of its wheel (see
+    :func:`tests.support.wheels.make_wheel`).
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-test-bundle-") as tmp:
         return _make(
@@ -116,6 +118,7 @@ def make_bundle(
             with_pip,
             requires,
             build_time,
+            wheel_files or {},
         )
 
 
@@ -132,6 +135,7 @@ def _make(
     with_pip: bool,
     requires: Mapping[str, Sequence[str]] | None,
     build_time: str,
+    wheel_files: Mapping[str, Mapping[str, str]],
 ) -> Path:
     groups = dict(groups) if groups is not None else {"main": [name for name, _ in packages]}
     groups.setdefault("main", [])
@@ -141,7 +145,13 @@ def _make(
     entries: list[FileEntry] = []
     wheel_of: dict[str, tuple[str, str]] = {}
     for name, pkg_version in packages:
-        wheel = make_wheel(work, name, pkg_version, requires=tuple((requires or {}).get(name, ())))
+        wheel = make_wheel(
+            work,
+            name,
+            pkg_version,
+            requires=tuple((requires or {}).get(name, ())),
+            extra=wheel_files.get(name),
+        )
         path = f"wheels/{wheel.name}"
         files[path] = wheel
         entries.append(file_entry(path, "wheel", wheel))

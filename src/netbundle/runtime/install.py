@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 from .. import __version__
 from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
 from ..format.tar import verify_bundle
+from ..format.wheel import check_bundle_wheels
 from . import generations as gens
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
@@ -190,6 +191,7 @@ def _install_verified(
     cleaned: Tuple[str, ...],
 ) -> InstallResult:
     manifest = bundle.manifest
+    check_bundle_wheels(bundle)
     target = choose_target(manifest, HostInfo.current(), wanted)
     chosen = select_groups(manifest, target, groups)
     active = gens.current_generation(root)

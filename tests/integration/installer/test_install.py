@@ -177,3 +177,20 @@ def test_a_failure_after_current_moved_keeps_the_new_generation(
         install(bundle("two", version="2.0.0", packages=[("alpha", "2.0")]), prefix, policy)
     assert (gens.current_name(prefix) or "").startswith("0002-")
     assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
+
+
+def test_a_wheel_whose_script_escapes_the_venv_is_refused_before_pip(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from netbundle.errors import BundleFormatError
+
+    hostile = {
+        "alpha": {"{dist}.dist-info/entry_points.txt": "[console_scripts]\n../../../../escaped = alpha:x\n"}
+    }
+    prefix = tmp_path / "p"
+    with pytest.raises(
+        BundleFormatError, match=r"wheel wheels/alpha-1.0-py3-none-any.whl would write outside"
+    ):
+        install(bundle(wheel_files=hostile), prefix, policy)
+    assert not list(tmp_path.rglob("escaped"))
+    assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
