@@ -97,12 +97,13 @@ def make_bundle(
     requires: Mapping[str, Sequence[str]] | None = None,
     build_time: str = "2026-01-01T00:00:00Z",
     wheel_files: Mapping[str, Mapping[str, str]] | None = None,
+    lock_suffix: str = "",
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
     ``groups`` maps a group to package names (default: every package in ``main``); ``requires`` maps a package
     name to its Requires-Dist lines; ``wheel_files`` maps a package name to extra members of its wheel (see
-    :func:`tests.support.wheels.make_wheel`).
+    :func:`tests.support.wheels.make_wheel`); ``lock_suffix`` is appended to every requirements file.
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-test-bundle-") as tmp:
         return _make(
@@ -119,6 +120,7 @@ def make_bundle(
             requires,
             build_time,
             wheel_files or {},
+            lock_suffix,
         )
 
 
@@ -136,6 +138,7 @@ def _make(
     requires: Mapping[str, Sequence[str]] | None,
     build_time: str,
     wheel_files: Mapping[str, Mapping[str, str]],
+    lock_suffix: str,
 ) -> Path:
     groups = dict(groups) if groups is not None else {"main": [name for name, _ in packages]}
     groups.setdefault("main", [])
@@ -159,7 +162,7 @@ def _make(
     locks = {}
     for group, names in sorted(groups.items()):
         lines = [f"{n}=={versions[n]} \\\n    --hash=sha256:{wheel_of[n][1]}" for n in sorted(names)]
-        text = ("# test lock\n" + "\n".join(lines) + "\n").encode()
+        text = ("# test lock\n" + "\n".join(lines) + "\n" + lock_suffix).encode()
         path = f"locks/{target_name}/requirements-{group}.txt"
         files[path] = text
         entries.append(file_entry(path, "lock", text))

@@ -11,7 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from netbundle.errors import BuildError
+from netbundle.errors import BuildError, InputError
+from netbundle.format import locks
 from netbundle.format.manifest import Artifact, BuildInfo, Origin, PackageEntry
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedFile
@@ -169,14 +170,17 @@ def render_group_lock(
     group: str,
     packages: Sequence[tuple[str, str, str]],
 ) -> str:
-    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each."""
-    lines = [
-        f"# netbundle: target {target.name}, group {group}; every hash is a file in this bundle's wheels/",
-        "# pip install --no-index --find-links wheels/ --require-hashes --only-binary=:all: -r this-file",
-    ]
-    for name, version, sha256 in sorted(packages):
-        lines.append(f"{name}=={version} \\\n    --hash=sha256:{sha256}")
-    return "\n".join(lines) + "\n"
+    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each.
+
+    :raises InputError: a name, version or group that pip could read as something else (an option line).
+    """
+    try:
+        return locks.render_group_lock(target.name, group, packages)
+    except ValueError as exc:
+        raise InputError(
+            f"cannot write the lock of target {target.name}, group {group!r}: {exc}",
+            hint="fix the name or version in pyproject.toml / poetry.lock (PEP 508 names, PEP 440 versions)",
+        ) from None
 
 
 def bundled_hash(choice: Choice, built: Mapping[str, BuiltWheel]) -> str:

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..format.locks import check_bundle_locks
 from ..format.tar import verify_bundle
 from ..format.wheel import check_bundle_wheels
 from . import generations as gens
@@ -194,6 +195,9 @@ def _install_verified(
     check_bundle_wheels(bundle)
     target = choose_target(manifest, HostInfo.current(), wanted)
     chosen = select_groups(manifest, target, groups)
+    check_bundle_locks(
+        bundle, [target.locks[group] for group in chosen]
+    )  # only netbundle's shape reaches pip
     active = gens.current_generation(root)
     plan = plan_against_current(
         manifest, target.name, chosen, active.receipt if active else None, allow_downgrade, force

@@ -194,3 +194,34 @@ def test_a_wheel_whose_script_escapes_the_venv_is_refused_before_pip(
         install(bundle(wheel_files=hostile), prefix, policy)
     assert not list(tmp_path.rglob("escaped"))
     assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
+
+
+def test_an_option_line_in_a_signed_lock_is_refused_before_pip_contacts_anything(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    import http.server
+    import threading
+
+    from netbundle.errors import BundleFormatError
+
+    seen: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        injected = f"--find-links http://127.0.0.1:{server.server_port}/links/\n"
+        with pytest.raises(BundleFormatError, match=r"requirements-main.txt, line \d+: '--find-links http"):
+            install(bundle(lock_suffix=injected), tmp_path / "p", policy)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == []
