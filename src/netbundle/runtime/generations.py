@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 from .._atomic import fsync_dir, write_atomic
 from ..errors import PrefixError
+from .ownership import check_prefix_ownership, open_private
 from .receipt import RECEIPT, Receipt, read_receipt
 
 TYPE_CHECKING = False
@@ -91,6 +92,7 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
     """
     path = pathlib.Path(prefix).absolute()
     marker = path / MARKER
+    check_prefix_ownership(path)
     if marker.is_file():
         return path
     if not create:
@@ -108,6 +110,7 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
         write_atomic(marker, MARKER_TEXT.encode("ascii"))
     except OSError as exc:
         raise PrefixError("cannot create prefix {}: {}".format(path, exc.strerror)) from None
+    check_prefix_ownership(path)
     return path
 
 
@@ -116,10 +119,7 @@ def prefix_lock(prefix: pathlib.Path) -> Iterator[None]:
     """Hold the prefix's exclusive lock for the block; fail at once when another run holds it."""
     import fcntl  # POSIX only, like the rest of the installer
 
-    try:
-        handle = (prefix / LOCK).open("a")
-    except OSError as exc:
-        raise PrefixError("cannot open the lock of prefix {}: {}".format(prefix, exc.strerror)) from None
+    handle = os.fdopen(open_private(prefix / LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
     with handle:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -29,6 +29,7 @@ from ..format.wheel import check_bundle_wheels
 from . import generations as gens
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
+from .ownership import create_log
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
 from .receipt import Receipt, write_receipt
 from .venv import create_venv, installed_versions
@@ -205,11 +206,10 @@ def _install_verified(
     if plan == UNCHANGED and active is not None:
         return InstallResult(UNCHANGED, root, active, None, None, cleaned)
     directory = gens.new_generation_dir(root, manifest.bundle_id)
-    (root / LOGS).mkdir(exist_ok=True)
-    log_path = root / LOGS / "{}.log".format(directory.name)
+    log_path = _log_path(root, directory.name)
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
-        with log_path.open("w") as log:
+        with os.fdopen(create_log(log_path), "w") as log:
             receipt = _build_generation(bundle, target, chosen, directory, log, log_path)
         gens.switch_current(root, directory.name)
     except BaseException as exc:
@@ -258,6 +258,18 @@ def _build_generation(
     receipt = _receipt(bundle, target.name, groups, directory, site)
     write_receipt(directory, receipt)
     return receipt
+
+
+def _log_path(root: pathlib.Path, name: str) -> pathlib.Path:
+    """``<prefix>/logs/<generation>.log``; ``logs`` must be a real directory (a planted link is refused)."""
+    logs = root / LOGS
+    logs.mkdir(mode=0o755, exist_ok=True)
+    if logs.is_symlink() or not logs.is_dir():
+        raise PrefixError(
+            "refusing prefix {}: {} is not a directory".format(root, logs),
+            hint="remove it; netbundle makes it",
+        )
+    return logs / "{}.log".format(name)
 
 
 def _receipt(

@@ -225,3 +225,16 @@ def test_an_option_line_in_a_signed_lock_is_refused_before_pip_contacts_anything
         server.shutdown()
         server.server_close()
     assert seen == []
+
+
+def test_a_link_planted_in_logs_is_not_written_through(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle("one"), prefix, policy)
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (prefix / "logs" / "0002-sample-proje.log").symlink_to(victim)
+    install(bundle("two", version="2.0.0"), prefix, policy)
+    assert victim.read_text() == "precious"
+    assert "pip" in (prefix / "logs" / "0002-sample-proje.log").read_text()
