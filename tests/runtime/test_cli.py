@@ -244,3 +244,32 @@ def test_every_command_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "installer-cli.md").read_text()
     for name in COMMANDS:
         assert f"| `{name} " in doc or f"| `{name} [" in doc, name
+
+
+@pytest.fixture
+def deeply_nested(tmp_path: Path) -> Path:
+    """An unsigned bundle whose manifest is 100 000 nested JSON arrays (json.loads raises RecursionError)."""
+    from netbundle.format.tar import write_bundle
+
+    path = tmp_path / "nested.tar"
+    return write_bundle(path, manifest=b"[" * 100_000 + b"]" * 100_000, signatures={}, files={}, mtime=0)
+
+
+@pytest.mark.parametrize("command", ["inspect", "diff", "install", "rehearse"])
+def test_a_deeply_nested_manifest_is_exit_10_in_every_command(
+    deeply_nested: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    argv = {
+        "inspect": ["inspect", str(deeply_nested)],
+        "diff": ["diff", str(signed[0]), str(deeply_nested)],
+        "install": [
+            "install",
+            str(deeply_nested),
+            "--trust",
+            str(signed[1]),
+        ],  # default prefix from the manifest
+        "rehearse": ["rehearse", str(deeply_nested), "--trust", str(signed[1])],
+    }[command]
+    assert cli.main(argv) == 10
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "Traceback" not in err

@@ -111,7 +111,7 @@ def test_every_problem_is_collected_with_its_path() -> None:
 def test_format_major_version_is_enforced(version: str, ok: bool) -> None:
     data = manifest_to_dict(make_manifest())
     data["format_version"] = version
-    raw = json.dumps(data).encode()
+    raw = canonical_json(data)
     if ok:
         assert parse_manifest(raw).format_version == version
     else:
@@ -124,7 +124,7 @@ def test_newer_minor_warns_and_ignores_unknown_keys() -> None:
     data["format_version"] = "1.7"
     data["future_field"] = {"x": 1}
     with pytest.warns(UserWarning, match="newer"):
-        manifest = parse_manifest(json.dumps(data).encode())
+        manifest = parse_manifest(canonical_json(data))
     assert manifest.extra == {"future_field": {"x": 1}}
 
 
@@ -164,3 +164,46 @@ def test_member_paths(path: str, safe: bool) -> None:
 def test_not_json() -> None:
     with pytest.raises(ManifestError, match="not UTF-8 JSON"):
         parse_manifest(b"\xff")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda raw: raw.rstrip(b"\n"), "not canonical JSON"),
+        (lambda raw: raw + b"\n", "not canonical JSON"),
+        (lambda raw: json.dumps(json.loads(raw), indent=1).encode() + b"\n", "not canonical JSON"),
+        (
+            lambda raw: raw.replace(b'"bundle_id"', b'"bundle_id":"x","bundle_id"', 1),
+            "duplicate key 'bundle_id'",
+        ),
+        (lambda raw: raw.replace(b'"size":5', b'"size":NaN', 1), "NaN is not JSON"),
+        (lambda raw: raw.replace(b'"size":5', b'"size":5.0', 1), "size: expected an integer"),
+        (lambda raw: raw.replace(b'"demo"', b'"\\u0064emo"', 1), "not canonical JSON"),
+        (lambda raw: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (lambda raw: raw[:-2] + b',"x":' + b"[" * 5000 + b"]" * 5000 + b"}\n", "nested too deeply"),
+    ],
+    ids=[
+        "no-newline",
+        "two-newlines",
+        "indented",
+        "duplicate-key",
+        "nan",
+        "float",
+        "escaped",
+        "deep",
+        "deep-extra",
+    ],
+)
+def test_only_the_canonical_bytes_parse(mutate: object, message: str) -> None:
+    raw = render_manifest(make_manifest())
+    bad = mutate(raw)  # type: ignore[operator]
+    with pytest.raises(ManifestError, match=message) as info:
+        parse_manifest(bad)
+    assert info.value.exit_code == 10
+
+
+def test_a_non_string_lock_path_is_a_problem_not_a_crash() -> None:
+    data = manifest_to_dict(make_manifest())
+    data["targets"][0]["locks"]["main"] = ["locks/py311/requirements-main.txt"]
+    with pytest.raises(ManifestError, match=r"locks\.main: \['locks"):
+        parse_manifest(canonical_json(data))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.bundles import KeyPair, make_bundle, make_keypair
-from tests.support.tamper import CASES, read_members, write_members
+from tests.support.tamper import BYTE_CASES, CASES, read_members, write_members
 
 from netbundle.errors import (
     BundleFormatError,
@@ -119,3 +119,26 @@ def test_not_a_bundle(tmp_path: Path, signed: tuple[Path, KeyPair], content: byt
     path.write_bytes(content)
     with pytest.raises(BundleFormatError):
         reader.verify_bundle(path, trust.load_trust(key.pub_path))
+
+
+@pytest.mark.parametrize("case", sorted(BYTE_CASES))
+def test_cuts_and_trailing_data_are_refused_cleanly(
+    tmp_path: Path, signed: tuple[Path, KeyPair], case: str
+) -> None:
+    bundle, key = signed
+    mutate, error = BYTE_CASES[case]
+    bundle.write_bytes(mutate(bundle.read_bytes()))
+    staging = tmp_path / "staging"
+    with pytest.raises(error) as raised:
+        reader.verify_bundle(bundle, trust.load_trust(key.pub_path), staging)
+    assert raised.value.exit_code == error.exit_code
+    assert not staging.exists()
+
+
+def test_a_manifest_cut_by_the_end_of_file_is_a_format_error_when_inspected(
+    tmp_path: Path, signed: tuple[Path, KeyPair]
+) -> None:
+    bundle, _ = signed
+    bundle.write_bytes(BYTE_CASES["cut inside the manifest"][0](bundle.read_bytes()))
+    with pytest.raises(BundleFormatError, match=r"member netbundle/manifest\.json is truncated"):
+        reader.read_unverified(bundle)

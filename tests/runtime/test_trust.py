@@ -365,3 +365,10 @@ def test_check_signatures_reports_each_file(backend: str) -> None:
 def test_lineage_stops_at_an_endorser_outside_the_policy() -> None:
     orphan = replace(public(B), endorsed_by=OUTSIDER.key_id)
     assert TrustPolicy(keys=(orphan,)).lineage(orphan) == B.key_id
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "\uff12", "0", "-1", "1e3", "99999999"])
+def test_a_threshold_must_be_ascii_digits(value: str) -> None:
+    text = trust_file(key_line("release", 1)).replace("\nkey ", f"\nthreshold {value}\nkey ", 1)
+    with pytest.raises(InputError, match="expected 'threshold N' with N >= 1"):
+        trust.parse_trust(text, "trust.txt")

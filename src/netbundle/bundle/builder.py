@@ -90,7 +90,7 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
     raw = environ.get("SOURCE_DATE_EPOCH")
     if raw is None or raw == "":
         return DEFAULT_EPOCH
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds since 1970")
     return max(int(raw), DEFAULT_EPOCH)
 

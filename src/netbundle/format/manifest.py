@@ -15,6 +15,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 
+from ..errors import BundleFormatError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -42,8 +44,12 @@ _PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
 _TOP_DIRS = ("wheels", "dist", "locks", "sbom", "tools", "meta")
 
 
-class ManifestError(ValueError):
-    """The manifest is not valid format-1 JSON; ``problems`` lists every issue with its JSON path."""
+class ManifestError(BundleFormatError, ValueError):
+    """The manifest is not valid format-1 JSON; ``problems`` lists every issue with its JSON path.
+
+    A :class:`~netbundle.errors.BundleFormatError` (exit 10) wherever it surfaces, and a ``ValueError`` for the
+    builder, which renders manifests.
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
@@ -260,16 +266,42 @@ def _origin_to_dict(origin: Origin) -> Dict[str, Any]:
 def parse_manifest(raw: bytes) -> Manifest:
     """Parse and validate manifest bytes; raise :class:`ManifestError` listing every problem.
 
-    Only call this on bytes whose signature has been verified: nothing here is trusted before that.
+    Only call this on bytes whose signature has been verified: nothing here is trusted before that. The bytes must
+    be exactly what :func:`canonical_json` renders from what they parse to (sorted keys, no whitespace, one final
+    newline, no duplicate keys, no NaN/Infinity or floats): only canonical bytes are ever signed, so any other
+    spelling is a different parser's reading waiting to happen.
     """
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        problems = _validate(data)
+    except RecursionError:
+        raise ManifestError(["$: nested too deeply"]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ManifestError(["$: not UTF-8 JSON ({})".format(exc)]) from None
-    problems = _validate(data)
     if problems:
         raise ManifestError(problems)
+    try:
+        canonical = canonical_json(data)
+    except (TypeError, RecursionError) as exc:
+        raise ManifestError(["$: not canonical JSON ({})".format(exc)]) from None
+    if canonical != raw:
+        raise ManifestError(
+            ["$: not canonical JSON (netbundle writes sorted keys, no whitespace and one final newline)"]
+        )
     return _build(data)
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError("duplicate key {!r}".format(key))
+        seen.add(key)
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("{} is not JSON".format(name))
 
 
 def is_safe_member_path(path: str) -> bool:
@@ -426,7 +458,7 @@ def _validate_targets(data: Dict[str, Any], c: _Checker, paths: Dict[str, str], 
         for group, path in locks.items():
             if group not in groups:
                 c.problems.append("{}.locks.{}: group not in $.groups".format(where, group))
-            if paths.get(path) != "lock":
+            if not isinstance(path, str) or paths.get(path) != "lock":
                 c.problems.append("{}.locks.{}: {!r} is not a lock file in files".format(where, group, path))
         pylock = c.get(entry, "pylock", str, where)
         if pylock is not None and paths.get(pylock) != "pylock":

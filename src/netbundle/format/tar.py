@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from .. import _atomic
 from ..errors import BundleFormatError, IntegrityError
 from . import manifest as manifest_format
-from . import trust
+from . import staging_write, trust
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -113,7 +113,10 @@ def verify_bundle(
             head, signatures, first = _read_head(archive, name)
             signers = trust.verify_manifest(head, signatures, policy, backend)
             parsed = _parse(head, name)
-            _check_members(archive, first, parsed, name, staging)
+            try:
+                _check_members(archive, first, parsed, name, staging)
+            except staging_write.StagingWriteError as exc:
+                raise staging_write.staging_error(exc, staging or pathlib.Path(), parsed, name) from None
     except BaseException:
         if staging is not None:
             _discard(staging, created)
@@ -169,8 +172,11 @@ def _read_small(archive: tarfile.TarFile, member: tarfile.TarInfo, limit: int, n
                 name, member.name, member.size, limit
             )
         )
-    stream = archive.extractfile(member)
-    data = stream.read() if stream is not None else b""
+    try:
+        stream = archive.extractfile(member)
+        data = stream.read() if stream is not None else b""
+    except (tarfile.TarError, EOFError, OSError):
+        data = b""
     if len(data) != member.size:
         raise BundleFormatError("{}: member {} is truncated".format(name, member.name))
     return data
@@ -253,8 +259,34 @@ def _check_members(
             _fail(name, [*problems, (BundleFormatError, exc.message)])
     missing = sorted(set(expected) - seen)
     problems.extend((IntegrityError, "{!r}: missing".format(path)) for path in missing)
+    trailing = _trailing_problem(archive)
+    if trailing:
+        problems.append((BundleFormatError, trailing))
     if problems:
         _fail(name, problems)
+
+
+#: What may follow the last member: the two zero blocks that end a tar and the zero padding to a full record.
+_MAX_END = 2 * tarfile.BLOCKSIZE + tarfile.RECORDSIZE
+
+
+def _trailing_problem(archive: tarfile.TarFile) -> str:
+    """Why the bytes after the last member are not just a tar's end (or ``""``).
+
+    ``tarfile`` stops quietly at a zero block, a garbled header or a cut header after the first member, so a
+    member hidden behind a zero block, or any appended data, would otherwise go unnoticed.
+    """
+    raw: io.BufferedIOBase = archive.fileobj  # type: ignore[assignment]
+    end = archive.offset
+    size = os.fstat(raw.fileno()).st_size
+    if size - end > _MAX_END:
+        return "{} bytes after the end of the tar archive (at most {} zero bytes end it)".format(
+            size - end, _MAX_END
+        )
+    raw.seek(end)
+    if raw.read(size - end).strip(b"\0"):
+        return "data after the end of the tar archive (at byte {})".format(end)
+    return ""
 
 
 def _fail(name: str, problems: List[Problem]) -> NoReturn:
@@ -303,7 +335,8 @@ def _copy_member(
     target = None
     if staging is not None:
         target = staging.joinpath(*member.name.split("/"))
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with staging_write.writing(target):
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest, size = _hash_copy(raw, member.size, target, buffer)
     if size != entry.size:
         return IntegrityError, "{!r}: {} bytes, the manifest says {} (truncated)".format(
@@ -322,7 +355,8 @@ def _hash_copy(
     size = 0
     out = None
     if target is not None:
-        fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with staging_write.writing(target):
+            fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         out = os.fdopen(fd, "wb")
     try:
         while size < length:
@@ -333,11 +367,16 @@ def _hash_copy(
             digest.update(chunk)
             size += count
             if out is not None:
-                out.write(chunk)
+                with staging_write.writing(target):
+                    out.write(chunk)
     finally:
         if out is not None:
-            out.close()
+            with staging_write.writing(target):
+                out.close()
     return digest.hexdigest(), size
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 # --- staging -------------------------------------------------------------------------------------------------------

@@ -335,7 +335,8 @@ def _statements(text: str) -> List[Tuple[int, str]]:
 
 
 def _threshold(fields: Sequence[str], here: str, problems: List[str]) -> Optional[int]:
-    if len(fields) != 2 or not fields[1].isdigit() or int(fields[1]) < 1:
+    # ASCII digits only: str.isdigit() is also true for "²", which int() refuses, and for other scripts' digits
+    if len(fields) != 2 or not re.match(r"^[0-9]{1,6}$", fields[1]) or int(fields[1]) < 1:
         problems.append("{}: expected 'threshold N' with N >= 1".format(here))
         return None
     return int(fields[1])

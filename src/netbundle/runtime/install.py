@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import os
 import pathlib
 import signal
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
-from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..errors import DowngradeError, InstallError, NetbundleError, OutputError, PrefixError
 from ..format.locks import check_bundle_locks
 from ..format.tar import verify_bundle
 from ..format.wheel import check_bundle_wheels
@@ -320,6 +321,10 @@ def _last_error(output: str) -> str:
 
 def _reraise_as_install_error(exc: BaseException, log_path: pathlib.Path) -> None:
     """Expected failures become InstallError (exit 20); our own errors pass; bugs keep their traceback."""
+    if isinstance(exc, OutputError):  # the receipt or a marker could not be written: the disk, not the bundle
+        raise InstallError(
+            "install failed: {}; current is unchanged".format(exc.message), hint=exc.hint
+        ) from None
     if isinstance(exc, NetbundleError):
         return
     if isinstance(exc, (KeyboardInterrupt, _Terminated)):
@@ -328,9 +333,12 @@ def _reraise_as_install_error(exc: BaseException, log_path: pathlib.Path) -> Non
             hint="pip's output so far is in {}".format(log_path),
         ) from None
     if isinstance(exc, OSError):
-        raise InstallError(
-            "install failed: {}; current is unchanged".format(exc), hint="see {}".format(log_path)
-        ) from None
+        hint = "see {}".format(log_path)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "free space in {} (the file system is full), then install again".format(
+                log_path.parent.parent
+            )
+        raise InstallError("install failed: {}; current is unchanged".format(exc), hint=hint) from None
 
 
 @contextlib.contextmanager

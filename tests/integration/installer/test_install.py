@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.integration.installer.conftest import MakeBundle
 from tests.integration.installer.prefixes import prefix_entries, run_in_prefix
-from tests.support.bundles import pip_wheel
+from tests.support.bundles import KeyPair, pip_wheel
 
 from netbundle.errors import (
     DowngradeError,
@@ -238,3 +238,29 @@ def test_a_link_planted_in_logs_is_not_written_through(
     install(bundle("two", version="2.0.0"), prefix, policy)
     assert victim.read_text() == "precious"
     assert "pip" in (prefix / "logs" / "0002-sample-proje.log").read_text()
+
+
+def test_a_full_disk_while_staging_is_an_install_error_not_a_damaged_bundle(
+    tmp_path: Path, bundle: MakeBundle, release_key: KeyPair
+) -> None:
+    from tests.support.mountns import run_on_tmpfs
+
+    path = bundle()  # carries the real pip wheel (about 2 MB): more than the 512 kB file system holds
+    code = (
+        "import sys\n"
+        "from netbundle.errors import NetbundleError\n"
+        "from netbundle.format.trust import load_trust\n"
+        "from netbundle.runtime.install import install\n"
+        "try:\n"
+        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
+        "except NetbundleError as exc:\n"
+        "    print(exc.exit_code, exc, '|', exc.hint)\n"
+    )
+    small = tmp_path / "small"
+    done = run_on_tmpfs(
+        small, code, options="size=512k", argv=(str(path), str(small / "p"), str(release_key.pub_path))
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("20 cannot stage "), done.stdout
+    assert "No space left on device" in done.stdout
+    assert "| free " in done.stdout and f"MB in {small / 'p'}" in done.stdout
