@@ -11,8 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from netbundle.errors import BuildError, InputError
-from netbundle.format import locks
+from netbundle.errors import BuildError
+from netbundle.format.layout import dist_member, wheel_member
 from netbundle.format.manifest import Artifact, BuildInfo, Origin, PackageEntry
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedFile
@@ -58,10 +58,6 @@ class Contents:
             )
         self.files[path] = source
         self.sha256[path] = sha256
-
-
-def wheel_member(filename: str) -> str:
-    return f"wheels/{filename}"
 
 
 def plan_contents(
@@ -139,7 +135,7 @@ def _origin(package: LockedPackage, filename: str, sha256: str, build: BuildInfo
 def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[str, ...]) -> None:
     wheel_path = wheel_member(project.wheel.name)
     contents.add(wheel_path, project.wheel, project.wheel_sha256)
-    contents.add(f"dist/{project.sdist.name}", project.sdist, project.sdist_sha256)
+    contents.add(dist_member(project.sdist.name), project.sdist, project.sdist_sha256)
     build = BuildInfo(project.sdist.name, project.sdist_sha256, project.backend)
     origin = Origin(
         kind="directory", source=None, filename=project.sdist.name, sha256=project.sdist_sha256, build=build
@@ -155,32 +151,6 @@ def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[s
 
 
 # --- locks -------------------------------------------------------------------------------------------------------
-
-
-def lock_member(target: str, group: str) -> str:
-    return f"locks/{target}/requirements-{group}.txt"
-
-
-def pylock_member(target: str) -> str:
-    return f"locks/{target}/pylock.toml"
-
-
-def render_group_lock(
-    target: Target,
-    group: str,
-    packages: Sequence[tuple[str, str, str]],
-) -> str:
-    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each.
-
-    :raises InputError: a name, version or group that pip could read as something else (an option line).
-    """
-    try:
-        return locks.render_group_lock(target.name, group, packages)
-    except ValueError as exc:
-        raise InputError(
-            f"cannot write the lock of target {target.name}, group {group!r}: {exc}",
-            hint="fix the name or version in pyproject.toml / poetry.lock (PEP 508 names, PEP 440 versions)",
-        ) from None
 
 
 def bundled_hash(choice: Choice, built: Mapping[str, BuiltWheel]) -> str:

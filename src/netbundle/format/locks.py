@@ -1,5 +1,5 @@
 """The bundle's pip-ready requirement files (``locks/<target>/requirements-<group>.txt``): rendered by the builder,
-read by the installer. One home for the shape, so both halves agree on it.
+read by the installer's drift check and EE context. One home for the shape, so both halves agree on it.
 
 The shape, one package per entry, sorted by name, every hash a file this bundle carries for that target::
 
@@ -9,8 +9,9 @@ The shape, one package per entry, sorted by name, every hash a file this bundle 
 
 pip reads these files, and a requirements file can carry options (``--find-links URL``, ``--index-url``, ``-r``,
 ``-e``...): a name or version with a newline in it would smuggle one in, signed. So the renderer refuses any
-name that is not a PEP 508 name, any version with characters no PEP 440 version has, and the installer accepts
-a file only in exactly the shape above (:func:`parse_strict`) before pip sees it.
+name that is not a PEP 508 name and any version with characters no PEP 440 version has, and the installer accepts
+a file only in exactly the shape above (:func:`parse_strict`, :func:`check_bundle_locks`) before pip sees it; the
+lenient :func:`parse_group_lock` serves the drift check and ee-context on files already checked that way.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from ..errors import BundleFormatError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import List, NoReturn, Optional, Sequence, Tuple
+    from typing import Dict, List, NoReturn, Optional, Sequence, Tuple
 
     from .tar import VerifiedBundle
 
+_HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
+_SEPARATORS = re.compile(r"[-_.]+")
 #: PEP 508 distribution names ("names"): ASCII letters and digits, with ``.``, ``_``, ``-`` inside.
 NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 #: Every spelling PEP 440 allows uses only these characters (``1!2.0rc1.post2.dev3+local.7``, ``1.0-1``).
@@ -40,7 +43,7 @@ _COMMENT = re.compile(r"^#[^\x00-\x1f\x7f\\]*$")
 
 @dataclass(frozen=True)
 class Pin:
-    """One entry of a requirements file: a name, its ``==`` version and the hashes it allows."""
+    """One entry of a requirements file: a canonical name, its ``==`` version and the hashes it allows."""
 
     name: str
     version: str
@@ -85,6 +88,59 @@ def pin_problem(name: str, version: str, sha256: str) -> str:
     return ""
 
 
+def parse_group_lock(text: str) -> Tuple[Pin, ...]:
+    """The entries of a requirements file, in order (comments, blank lines and option lines skipped).
+
+    >>> parse_group_lock("alpha==1.0 \\\\\\n    --hash=sha256:" + "a" * 64 + "\\n# c\\nBeta_X[x]==2\\n")[1]
+    Pin(name='beta-x', version='2', hashes=())
+    """
+    pins = []  # type: List[Pin]
+    for line in _logical_lines(text):
+        requirement = line.split(" --", 1)[0].strip()
+        if not requirement or requirement.startswith("-") or "==" not in requirement:
+            continue
+        name, version = requirement.split("==", 1)
+        pins.append(
+            Pin(
+                name=_canonical(name.split("[", 1)[0].strip()),
+                version=version.split(";", 1)[0].split()[0],
+                hashes=tuple(_HASH.findall(line)),
+            )
+        )
+    return tuple(pins)
+
+
+def pinned_versions(text: str) -> Dict[str, str]:
+    """Name -> version of a requirements file."""
+    return {pin.name: pin.version for pin in parse_group_lock(text)}
+
+
+def pinned_hashes(text: str) -> Tuple[str, ...]:
+    """The sha256 digests a requirements file allows, in order of appearance."""
+    return tuple(digest for pin in parse_group_lock(text) for digest in pin.hashes)
+
+
+def _logical_lines(text: str) -> List[str]:
+    """Lines with backslash continuations joined and ``#`` comments removed."""
+    joined = []  # type: List[str]
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        joined.append((pending + line).strip())
+        pending = ""
+    if pending.strip():
+        joined.append(pending.strip())
+    return joined
+
+
+def _canonical(name: str) -> str:
+    # packaging.utils.canonicalize_name's rule (PEP 503), written here so this module needs only the stdlib
+    return _SEPARATORS.sub("-", name).lower()
+
+
 def parse_strict(text: str, where: str) -> Tuple[Pin, ...]:
     """The pins of a bundle requirements file that has exactly the shape :func:`render_group_lock` writes.
 
@@ -106,7 +162,7 @@ def parse_strict(text: str, where: str) -> Tuple[Pin, ...]:
                 _refuse(where, number, line, "a `    --hash=sha256:<64 hex>` line")
             current[2].append(match.group("hash"))
             if not match.group("more"):
-                pins.append(Pin(current[0], current[1], tuple(current[2])))
+                pins.append(Pin(_canonical(current[0]), current[1], tuple(current[2])))
                 current = None
             continue
         if _COMMENT.match(line):

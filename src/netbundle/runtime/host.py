@@ -106,22 +106,27 @@ def evaluate_target(manifest: Manifest, target: TargetEntry, host: HostInfo) -> 
     return TargetFit(target, tuple(reasons), _rank(target, host.tags))
 
 
+def named_target(manifest: Manifest, name: str) -> TargetEntry:
+    """The bundle's target called ``name``.
+
+    :raises UsageError: the bundle has no such target; the hint lists the ones it has.
+    """
+    try:
+        return manifest.target(name)
+    except KeyError:
+        raise UsageError(
+            "bundle {} has no target {!r}".format(manifest.bundle_id, name),
+            hint="its targets are: " + ", ".join(t.name for t in manifest.targets),
+        ) from None
+
+
 def choose_target(manifest: Manifest, host: HostInfo, wanted: Optional[str] = None) -> TargetEntry:
     """The bundle target to install on this host: ``wanted`` if given (and fitting), else the best fit.
 
     :raises UsageError: ``wanted`` is not a target of the bundle.
     :raises TargetError: no target (or not ``wanted``) fits; the message names the targets and the host.
     """
-    if wanted is not None:
-        try:
-            candidates = [manifest.target(wanted)]
-        except KeyError:
-            raise UsageError(
-                "bundle {} has no target {!r}".format(manifest.bundle_id, wanted),
-                hint="its targets are: " + ", ".join(t.name for t in manifest.targets),
-            ) from None
-    else:
-        candidates = list(manifest.targets)
+    candidates = [named_target(manifest, wanted)] if wanted is not None else list(manifest.targets)
     fits = [evaluate_target(manifest, target, host) for target in candidates]
     good = [fit for fit in fits if fit.fits]
     if good:

@@ -70,8 +70,9 @@ def pip_check_argv(python: str) -> List[str]:
     return [python, "-I", "-m", "pip", "check", "--isolated", "--no-input", "--disable-pip-version-check"]
 
 
-def scrubbed_env(environ: Mapping[str, str]) -> Dict[str, str]:
-    """A copy of ``environ`` in which no pip configuration, user site or foreign Python path can act."""
+def isolated_env(environ: Mapping[str, str]) -> Dict[str, str]:
+    """A copy of ``environ`` in which no pip configuration, user site or foreign Python path can act (the one
+    scrubber: pip's runs here, the rehearsal's steps and smoke commands)."""
     env = {
         key: value
         for key, value in environ.items()
@@ -79,6 +80,12 @@ def scrubbed_env(environ: Mapping[str, str]) -> Dict[str, str]:
     }
     env["PIP_CONFIG_FILE"] = os.devnull
     env["PYTHONNOUSERSITE"] = "1"
+    return env
+
+
+def scrubbed_env(environ: Mapping[str, str]) -> Dict[str, str]:
+    """:func:`isolated_env` for pip: also no bytecode written by the interpreter running pip itself."""
+    env = isolated_env(environ)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 
 from ...errors import InputError, RehearsalError
+from ...format.manifest import format_timestamp
+from ..pip import isolated_env
 from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
 from .report import Rehearsal, Step, render_markdown, write_reports
 
@@ -97,9 +99,7 @@ def step_env(
 ) -> Dict[str, str]:
     """The environment of a step: no pip configuration, the guard first on PYTHONPATH in guard mode, the venv's
     bin first on PATH for smoke commands."""
-    env = {k: v for k, v in environ.items() if not k.upper().startswith("PIP_") and k != "PYTHONPATH"}
-    env["PIP_CONFIG_FILE"] = os.devnull
-    env["PYTHONNOUSERSITE"] = "1"
+    env = isolated_env(environ)
     path = ([isolation.guard_dir] if isolation.guard_dir else []) + list(pythonpath)
     if path:
         env["PYTHONPATH"] = os.pathsep.join(path)
@@ -333,7 +333,7 @@ def _result(
         netbundle_version=__version__,
         isolation=isolation.mode,
         isolation_detail=isolation.detail,
-        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        started=format_timestamp(started),
         seconds=round(time.time() - started, 3),
         scratch=scratch,
         kept=request.keep,
