@@ -207,3 +207,22 @@ def test_a_non_string_lock_path_is_a_problem_not_a_crash() -> None:
     data["targets"][0]["locks"]["main"] = ["locks/py311/requirements-main.txt"]
     with pytest.raises(ManifestError, match=r"locks\.main: \['locks"):
         parse_manifest(canonical_json(data))
+
+
+@pytest.mark.parametrize("version", ["1.0\n", "1.0\n--find-links x", "1.0 **PASSED**", "", "１.0"])
+def test_project_and_package_versions_are_pep_440_shaped(version: str) -> None:
+    for where in ("project", "package"):
+        data = manifest_to_dict(make_manifest())
+        if where == "project":
+            data["project"]["version"] = version
+        else:
+            data["packages"][0]["version"] = version
+        with pytest.raises(ManifestError, match="not a PEP 440 version"):
+            parse_manifest(canonical_json(data))
+
+
+def test_a_name_with_a_trailing_newline_is_not_a_name() -> None:
+    data = manifest_to_dict(make_manifest())
+    data["targets"][0]["name"] = "py311\n"
+    with pytest.raises(ManifestError, match="not a target name"):
+        parse_manifest(canonical_json(data))

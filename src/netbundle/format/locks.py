@@ -30,15 +30,15 @@ if TYPE_CHECKING:
 _HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
 _SEPARATORS = re.compile(r"[-_.]+")
 #: PEP 508 distribution names ("names"): ASCII letters and digits, with ``.``, ``_``, ``-`` inside.
-NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 #: Every spelling PEP 440 allows uses only these characters (``1!2.0rc1.post2.dev3+local.7``, ``1.0-1``).
-VERSION = re.compile(r"^[0-9][A-Za-z0-9.!+_-]*$|^[vV][0-9][A-Za-z0-9.!+_-]*$")
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+VERSION = re.compile(r"^[0-9][A-Za-z0-9.!+_-]*\Z|^[vV][0-9][A-Za-z0-9.!+_-]*\Z")
+SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 #: Target and group names that may appear in the header comment.
-LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.!+_-]+) \\$")
-_HASH_LINE = re.compile(r"^    --hash=sha256:(?P<hash>[0-9a-f]{64})(?P<more> \\)?$")
-_COMMENT = re.compile(r"^#[^\x00-\x1f\x7f\\]*$")
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.!+_-]+) \\\Z")
+_HASH_LINE = re.compile(r"^    --hash=sha256:(?P<hash>[0-9a-f]{64})(?P<more> \\)?\Z")
+_COMMENT = re.compile(r"^#[^\x00-\x1f\x7f\\]*\Z")
 
 
 @dataclass(frozen=True)

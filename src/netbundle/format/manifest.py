@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from ..errors import BundleFormatError
 from .layout import FILE_KINDS, TOP_DIRS
+from .locks import VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,15 +31,15 @@ FORMAT_VERSION = "{}.{}".format(FORMAT_MAJOR, FORMAT_MINOR)
 
 ORIGIN_KINDS = ("index", "url", "file", "directory", "git")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_BUILD_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_BUILD_TIME = re.compile(r"^[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z\Z")
 #: The one timestamp format of manifests, receipts and reports: UTC, whole seconds (``2026-01-01T00:00:00Z``).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_FORMAT = re.compile(r"^(\d+)\.(\d+)$")
+_FORMAT = re.compile(r"^([0-9]+)\.([0-9]+)\Z")
 #: Member paths: relative, forward slashes, no empty/dot/dot-dot parts, a conservative character set.
-_PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
+_PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*\Z")
 
 
 class ManifestError(BundleFormatError, ValueError):
@@ -358,7 +359,7 @@ def _validate(data: Any) -> List[str]:
     c.match(c.get(data, "bundle_id", str, "$"), _TARGET, "$.bundle_id", "a bundle id")
     project = c.get(data, "project", dict, "$")
     c.match(c.get(project, "name", str, "$.project"), _NAME, "$.project.name", "a normalised name")
-    c.get(project, "version", str, "$.project")
+    c.match(c.get(project, "version", str, "$.project"), VERSION, "$.project.version", "a PEP 440 version")
     builder = c.get(data, "builder", dict, "$")
     c.get(builder, "version", str, "$.builder")
     c.match(c.get(data, "build_time", str, "$"), _BUILD_TIME, "$.build_time", "YYYY-MM-DDTHH:MM:SSZ")
@@ -469,7 +470,7 @@ def _validate_packages(
     for index, entry in enumerate(c.get(data, "packages", list, "$") or []):
         where = "$.packages[{}]".format(index)
         c.match(c.get(entry, "name", str, where), _NAME, where + ".name", "a normalised name")
-        c.get(entry, "version", str, where)
+        c.match(c.get(entry, "version", str, where), VERSION, where + ".version", "a PEP 440 version")
         for group in c.strings(entry, "groups", where):
             if group not in groups:
                 c.problems.append("{}.groups: {!r} not in $.groups".format(where, group))

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 TRUST_HEADER = "netbundle-trust 1"
 ENDORSEMENT_CONTEXT = b"netbundle key endorsement 1\n"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 
 #: Outcomes of one signature file (see :class:`SignatureCheck`).
 VALID = "valid"

@@ -47,7 +47,7 @@ STAGING_PREFIX = ".staging-"
 PREFIX_LINKS = ("bin", "lib", "lib64", "pyvenv.cfg")
 #: Complete generations kept besides ``current``'s; older ones are removed after a successful install.
 KEEP_GENERATIONS = 5
-_GENERATION = re.compile(r"^(\d{4,})-([A-Za-z0-9._-]+)$")
+_GENERATION = re.compile(r"^([0-9]{4,})-([A-Za-z0-9._-]+)\Z")
 
 
 @dataclass(frozen=True)

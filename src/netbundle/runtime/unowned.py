@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 VENV_SCRIPTS = frozenset(
     ("python", "python3", "activate", "activate.csh", "activate.fish", "Activate.ps1", "activate.nu")
 )
-_VERSIONED_PYTHON = re.compile(r"^python3\.\d+$")
+_VERSIONED_PYTHON = re.compile(r"^python3\.[0-9]+\Z")
 #: ``__pycache__/<module>.<tag>[.opt-N].pyc`` as Python writes it (PEP 3147, PEP 488).
-_CACHED = re.compile(r"^(?P<stem>[^.]+)\.[A-Za-z0-9_-]+(?:\.opt-[12])?\.pyc$")
+_CACHED = re.compile(r"^(?P<stem>[^.]+)\.[A-Za-z0-9_-]+(?:\.opt-[12])?\.pyc\Z")
 
 
 def normalized(path: str) -> str:
