@@ -343,7 +343,9 @@ def test_outside_text_cannot_forge_markdown() -> None:
 
 
 @pytest.mark.integration
-def test_an_untrusted_bundle_renders_failed_and_not_verified(signed: tuple[Path, Path], tmp_path: Path) -> None:
+def test_an_untrusted_bundle_renders_failed_and_not_verified(
+    signed: tuple[Path, Path], tmp_path: Path
+) -> None:
     other = make_keypair(tmp_path / "keys", "other")
     rehearse(signed[0], other.pub_path, tmp_path / "r", isolation=rh.GUARD)
     text = (tmp_path / "r" / MARKDOWN_NAME).read_text()

@@ -108,7 +108,9 @@ class Rehearsal:
                 "PASSED" if self.ok else "FAILED",
             )
         else:
-            head = "rehearsal of {}: FAILED (the bundle was not verified)".format(self.bundle.get("path", "?"))
+            head = "rehearsal of {}: FAILED (the bundle was not verified)".format(
+                self.bundle.get("path", "?")
+            )
         lines = [
             _CONTROL.sub(" ", head),
             "isolation: {}".format(self.isolation_detail),
