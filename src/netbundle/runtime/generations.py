@@ -19,7 +19,6 @@ a killed run and are removed by the next run that holds the lock.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import pathlib
 import re
@@ -28,7 +27,8 @@ from dataclasses import dataclass, replace
 
 from .._atomic import fsync_dir, write_atomic
 from ..errors import PrefixError
-from .ownership import check_prefix_ownership, open_private
+from . import prefixlock
+from .ownership import check_prefix_ownership
 from .receipt import RECEIPT, Receipt, read_receipt
 
 TYPE_CHECKING = False
@@ -115,25 +115,11 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
 
 
 @contextlib.contextmanager
-def prefix_lock(prefix: pathlib.Path) -> Iterator[None]:
-    """Hold the prefix's exclusive lock for the block; fail at once when another run holds it."""
-    import fcntl  # POSIX only, like the rest of the installer
-
-    handle = os.fdopen(open_private(prefix / LOCK, os.O_WRONLY | os.O_CREAT | os.O_APPEND), "a")
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise PrefixError(
-                    "prefix {} is locked by another netbundle run".format(prefix),
-                    hint="wait for it to finish; the lock is released when that process exits",
-                ) from None
-            raise PrefixError("cannot lock prefix {}: {}".format(prefix, exc.strerror)) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def prefix_lock(prefix: pathlib.Path) -> Iterator[int]:
+    """Hold the prefix's exclusive lock for the block (its file descriptor is yielded, see :mod:`.prefixlock`);
+    fail at once when another run holds it."""
+    with prefixlock.hold(prefix / LOCK) as fd:
+        yield fd
 
 
 # --- reading generations -----------------------------------------------------------------------------------------

@@ -129,13 +129,15 @@ def install(
     """
     say = progress or (lambda message: None)
     root = gens.open_prefix(prefix, create=True)
-    with gens.prefix_lock(root), _sigterm_raises():
+    with gens.prefix_lock(root) as lock_fd, _sigterm_raises():
         cleaned = tuple(gens.clean_leftovers(root))
         staging = pathlib.Path(tempfile.mkdtemp(prefix=gens.STAGING_PREFIX, dir=str(root)))
         try:
             say("verifying {}".format(bundle_path))
             bundle = verify_bundle(bundle_path, policy, staging)
-            return _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
+            return _install_verified(
+                bundle, root, groups, target, allow_downgrade, force, say, cleaned, lock_fd
+            )
         except (KeyboardInterrupt, _Terminated):
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
@@ -202,6 +204,7 @@ def _install_verified(
     force: bool,
     say: Callable[[str], None],
     cleaned: Tuple[str, ...],
+    lock_fd: int,
 ) -> InstallResult:
     manifest = bundle.manifest
     check_bundle_wheels(bundle)
@@ -221,7 +224,7 @@ def _install_verified(
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
         with os.fdopen(create_log(log_path), "w") as log:
-            receipt = _build_generation(bundle, target, chosen, directory, log, log_path)
+            receipt = _build_generation(bundle, target, chosen, directory, log, log_path, lock_fd)
         gens.switch_current(root, directory.name)
     except BaseException as exc:
         if gens.current_name(root) != directory.name:  # a failure after the switch itself keeps the new one
@@ -242,6 +245,7 @@ def _build_generation(
     directory: pathlib.Path,
     log: IO[str],
     log_path: pathlib.Path,
+    lock_fd: int,
 ) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
@@ -249,7 +253,8 @@ def _build_generation(
     env = scrubbed_env(os.environ)
     requirements = [str(bundle.member_path(target.locks[group])) for group in groups]
     links = [str(bundle.root / d) for d in ("wheels", "dist") if bundle.root and (bundle.root / d).is_dir()]
-    done = run(pip_install_argv(str(venv.python), links, requirements), env, log)
+    # pip keeps a copy of the lock's descriptor: the prefix stays locked until pip is gone (prefixlock.py)
+    done = run(pip_install_argv(str(venv.python), links, requirements), env, log, keep_fds=(lock_fd,))
     if not done.ok:
         raise InstallError(
             "pip install of bundle {} (target {}) failed: {}".format(
@@ -257,7 +262,7 @@ def _build_generation(
             ),
             hint="pip's output is in {}".format(log_path),
         )
-    checked = run(pip_check_argv(str(venv.python)), env, log)
+    checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
     if not checked.ok:
         raise InstallError(
             "pip check failed for bundle {}: {}".format(manifest.bundle_id, _last_error(checked.output)),
