@@ -142,3 +142,22 @@ def test_a_manifest_cut_by_the_end_of_file_is_a_format_error_when_inspected(
     bundle.write_bytes(BYTE_CASES["cut inside the manifest"][0](bundle.read_bytes()))
     with pytest.raises(BundleFormatError, match=r"member netbundle/manifest\.json is truncated"):
         reader.read_unverified(bundle)
+
+
+def test_a_signature_whose_trusted_comment_names_another_bundle_is_refused(
+    tmp_path: Path, signed: tuple[Path, KeyPair]
+) -> None:
+    from netbundle.bundle.signing import sign, signature_member_name
+    from netbundle.errors import SignatureInvalidError
+
+    bundle, key = signed
+    items = read_members(bundle)
+    manifest = items[0][1]
+    moved = sign(manifest, key.secret, trusted_comment="netbundle bundle other-project-9.9-0123456789ab")
+    items = [
+        (info, moved if info.name == signature_member_name(key.secret) else data) for info, data in items
+    ]
+    write_members(bundle, items)
+    with pytest.raises(SignatureInvalidError, match=r"does not name bundle sample-project-1\.0\.0-") as info:
+        reader.verify_bundle(bundle, trust.load_trust(key.pub_path), tmp_path / "staging")
+    assert info.value.exit_code == 13

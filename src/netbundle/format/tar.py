@@ -113,6 +113,7 @@ def verify_bundle(
             head, signatures, first = _read_head(archive, name)
             signers = trust.verify_manifest(head, signatures, policy, backend)
             parsed = _parse(head, name)
+            trust.check_comments(signatures, signers, parsed.bundle_id)
             try:
                 _check_members(archive, first, parsed, name, staging)
             except staging_write.StagingWriteError as exc:

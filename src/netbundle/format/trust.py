@@ -426,6 +426,29 @@ def _check_endorsement(
         ) from None
 
 
+def check_comments(signatures: Mapping[str, bytes], signers: Sequence[PublicKey], bundle_id: str) -> None:
+    """Every counted signature's trusted comment names ``bundle_id`` (the builder writes
+    ``netbundle bundle <bundle_id>``): what ``minisign -V`` shows a person is then this bundle's id.
+
+    Call after :func:`verify_manifest` (the comments are covered by the global signatures it checked).
+
+    :raises SignatureInvalidError: a trusted comment names no or another bundle.
+    """
+    counted = {key.key_id_hex for key in signers}
+    for member in sorted(signatures):
+        try:
+            signature = minisign.parse_signature(signatures[member].decode("utf-8"), member)
+        except (UnicodeDecodeError, SignatureInvalidError):
+            continue  # verify_manifest already refused a malformed signature by a trusted key
+        if signature.key_id_hex in counted and bundle_id not in signature.trusted_comment.split():
+            raise SignatureInvalidError(
+                "{}: its trusted comment {!r} does not name bundle {}".format(
+                    member, signature.trusted_comment, bundle_id
+                ),
+                hint="the signature was made for another bundle; sign this one (netbundle build --sign-key)",
+            )
+
+
 def merge_policies(policies: Sequence[TrustPolicy]) -> TrustPolicy:
     """One policy: every key once (first name wins, for display), the highest threshold, every endorsement.
 
