@@ -117,6 +117,12 @@ class ThresholdError(SignatureError):
     exit_code = 15
 
 
+class FreshnessError(NetbundleError):
+    """The bundle's signed expiry has passed, or it is dated in the future (``--allow-expired`` overrides)."""
+
+    exit_code = 16
+
+
 class InstallError(NetbundleError):
     """Creating the environment or running pip failed; the previous generation stays active."""
 

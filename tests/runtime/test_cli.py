@@ -273,3 +273,18 @@ def test_a_deeply_nested_manifest_is_exit_10_in_every_command(
     assert cli.main(argv) == 10
     err = capsys.readouterr().err
     assert "nested too deeply" in err and "Traceback" not in err
+
+
+def test_verify_and_inspect_of_an_expired_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = make_keypair(tmp_path / "keys", "release")
+    expired = make_bundle(
+        tmp_path / "e.tar", keys=[key], build_time="2025-01-01T00:00:00Z", expires="2025-04-01T00:00:00Z"
+    )
+    assert cli.main(["verify", str(expired), "--trust", str(key.pub_path)]) == 16
+    assert "expired at 2025-04-01T00:00:00Z" in capsys.readouterr().err
+    assert cli.main(["verify", str(expired), "--trust", str(key.pub_path), "--allow-expired"]) == 0
+    capsys.readouterr()
+    assert cli.main(["inspect", str(expired)]) == 0
+    assert "expires 2025-04-01T00:00:00Z" in capsys.readouterr().out
+    assert cli.main(["inspect", str(expired), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["expires"] == "2025-04-01T00:00:00Z"

@@ -98,6 +98,7 @@ def make_bundle(
     build_time: str = "2026-01-01T00:00:00Z",
     wheel_files: Mapping[str, Mapping[str, str]] | None = None,
     lock_suffix: str = "",
+    expires: str | None = None,
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
@@ -121,6 +122,7 @@ def make_bundle(
             build_time,
             wheel_files or {},
             lock_suffix,
+            expires,
         )
 
 
@@ -139,6 +141,7 @@ def _make(
     build_time: str,
     wheel_files: Mapping[str, Mapping[str, str]],
     lock_suffix: str,
+    expires: str | None,
 ) -> Path:
     groups = dict(groups) if groups is not None else {"main": [name for name, _ in packages]}
     groups.setdefault("main", [])
@@ -208,6 +211,7 @@ def _make(
         ),
         pip_wheel=pip_member,
         smoke=tuple(smoke),
+        expires=expires,
     )
     manifest_bytes = render_manifest(manifest)
     signatures = {

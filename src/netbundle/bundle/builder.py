@@ -14,13 +14,14 @@ import logging
 import shutil
 import tempfile
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
 from netbundle._atomic import prepare_output
 from netbundle.bundle import contents as plan
+from netbundle.bundle.buildtime import build_epoch, expiry
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
@@ -61,6 +62,8 @@ class BuildRequest:
     fetch: FetchRequest
     sign_keys: tuple[SecretKey, ...] = ()
     pip_version: str | None = None
+    #: ``--expires``: seconds after the build time at which installers refuse the bundle (None: never).
+    expires_after: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -88,7 +91,11 @@ class BuildResult:
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
-    """The build time: ``SOURCE_DATE_EPOCH`` when set, else 1980-01-01 (so that builds are reproducible)."""
+    """``SOURCE_DATE_EPOCH`` (at least 1980-01-01, the earliest time a zip can carry), else 1980-01-01.
+
+    :func:`build_bundle` uses it only when the variable is set; otherwise the build time is the lock's last commit
+    time (:func:`netbundle.bundle.buildtime.build_epoch`), never a fixed epoch: it orders releases.
+    """
     raw = environ.get("SOURCE_DATE_EPOCH")
     if raw is None or raw == "":
         return DEFAULT_EPOCH
@@ -101,7 +108,13 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     """Build, sign and write the bundle; nothing is left at ``request.fetch.output`` unless it all succeeded."""
     loaded = _check_selection(request.fetch)
     prepare_output(request.fetch.output)  # a read-only or unusable output fails now, not after the build
-    epoch = source_date_epoch(request.fetch.environ)
+    environ = request.fetch.environ
+    epoch = (
+        source_date_epoch(environ)
+        if environ.get("SOURCE_DATE_EPOCH")
+        else build_epoch(loaded.root, loaded.lock_path)
+    )
+    expires = expiry(epoch, request.expires_after)
     with BuildPool() as pool:
         # the project's own build needs nothing from the downloads: it runs while they do
         own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool)
@@ -121,6 +134,8 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     carried.add(tool_member(pip.filename), pip.path, pip.sha256)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
+    if expires is not None:
+        manifest = replace(manifest, expires=format_timestamp(expires))
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(

@@ -22,7 +22,10 @@ Examples:
   netbundle build --with junos,arista --target cp39-manylinux_2_28_x86_64 --sign-key ci.key --sign-key release.key
   NETBUNDLE_SIGN_KEY_PASSWORD=... netbundle build --sign-key release.key --json
 
-The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a byte-identical bundle.
+The build time is SOURCE_DATE_EPOCH, else the last commit time of poetry.lock (or of the project), else the
+lock's modification time: the same inputs give a byte-identical bundle, and later releases are dated later
+(installers refuse an older one as a downgrade). --expires 90d signs an expiry: installers refuse the bundle
+after it (exit 16).
 """
 
 
@@ -46,6 +49,11 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     help="The bundle file (written to a temporary name, then renamed; a device such as /dev/null is written "
     "through, - is standard output).",
 )
+@click.option(
+    "--expires",
+    metavar="DURATION",
+    help="Sign an expiry this long after the build time (90d, 12h, 2w); installers refuse the bundle after it.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def build(
     project_dir: Path,
@@ -54,6 +62,7 @@ def build(
     unsigned: bool,
     pip_version: str | None,
     output: Path,
+    expires: str | None,
     as_json: bool,
     **params: Any,
 ) -> None:
@@ -73,8 +82,13 @@ def build(
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
     keys = load_signing_keys(sign_keys, password_env)
+    from netbundle.bundle.buildtime import parse_duration
+
     request = BuildRequest(
-        fetch=fetch_request(project_dir, output, params), sign_keys=tuple(keys), pip_version=pip_version
+        fetch=fetch_request(project_dir, output, params),
+        sign_keys=tuple(keys),
+        pip_version=pip_version,
+        expires_after=parse_duration(expires) if expires else None,
     )
     result = build_bundle(request)
     err = str(output) == "-"  # the bundle itself went to standard output: the summary goes to stderr

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 0
+FORMAT_MINOR = 1  # 1.1: optional signed ``expires``
 FORMAT_VERSION = "{}.{}".format(FORMAT_MAJOR, FORMAT_MINOR)
 
 ORIGIN_KINDS = ("index", "url", "file", "directory", "git")
@@ -141,6 +141,8 @@ class Manifest:
     pip_wheel: Optional[str] = None
     sbom: Optional[str] = None
     smoke: Tuple[str, ...] = ()
+    #: Signed expiry (format 1.1): after this time installers refuse the bundle (``--allow-expired`` overrides).
+    expires: Optional[str] = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def file(self, path: str) -> FileEntry:
@@ -202,6 +204,8 @@ def manifest_to_dict(manifest: Manifest) -> Dict[str, Any]:
         "sbom": manifest.sbom,
         "rehearse": {"smoke": list(manifest.smoke)},
     }  # type: Dict[str, Any]
+    if manifest.expires is not None:
+        data["expires"] = manifest.expires
     for key, value in manifest.extra.items():
         data.setdefault(key, value)
     return data
@@ -380,6 +384,11 @@ def _validate(data: Any) -> List[str]:
     for index, path in enumerate(c.strings(data, "project_artifacts", "$")):
         if path not in paths:
             c.problems.append("$.project_artifacts[{}]: {!r} is not in files".format(index, path))
+    expires = c.get(data, "expires", str, "$", optional=True)
+    c.match(expires, _BUILD_TIME, "$.expires", "YYYY-MM-DDTHH:MM:SSZ")
+    build_time = data.get("build_time")
+    if isinstance(expires, str) and isinstance(build_time, str) and expires <= build_time:
+        c.problems.append("$.expires: {!r} is not after the build time {!r}".format(expires, build_time))
     rehearse = c.get(data, "rehearse", dict, "$", optional=True)
     if rehearse is not None:
         c.strings(rehearse, "smoke", "$.rehearse")
@@ -526,6 +535,7 @@ def _build(data: Dict[str, Any]) -> Manifest:
         "pip_wheel",
         "sbom",
         "rehearse",
+        "expires",
     }
     return Manifest(
         format_version=data["format_version"],
@@ -545,6 +555,7 @@ def _build(data: Dict[str, Any]) -> Manifest:
         pip_wheel=data.get("pip_wheel"),
         sbom=data.get("sbom"),
         smoke=tuple((data.get("rehearse") or {}).get("smoke", ())),
+        expires=data.get("expires"),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -27,10 +27,10 @@ DEFAULT_PREFIX_ROOT = "/opt/netbundle"
 #: Exit codes each command can return besides 0, 1, 2 (usage) and 130 (interrupted); shown in its --help.
 _SIGNATURE_CODES = (3, 10, 11, 12, 13, 14, 15)
 COMMAND_CODES = {
-    "verify": _SIGNATURE_CODES,
+    "verify": (*_SIGNATURE_CODES, 16),
     "inspect": (3, 10),
     "diff": (3, 10),
-    "install": (*_SIGNATURE_CODES, 6, 20, 21, 24),
+    "install": (*_SIGNATURE_CODES, 6, 16, 20, 21, 24),
     "rollback": (24,),
     "list": (24,),
     "check": (*_SIGNATURE_CODES, 22, 24),
@@ -166,7 +166,16 @@ def _prefix(p: argparse.ArgumentParser) -> None:
 def _verify_options(p: argparse.ArgumentParser) -> None:
     _bundle(p)
     _trust(p)
+    _allow_expired(p)
     _json(p)
+
+
+def _allow_expired(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-expired",
+        action="store_true",
+        help="accept a bundle past its signed expiry or dated in the future (exit 16 otherwise)",
+    )
 
 
 def _inspect_options(p: argparse.ArgumentParser) -> None:
@@ -191,6 +200,7 @@ def _install_options(p: argparse.ArgumentParser) -> None:
     _target(p)
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
+    _allow_expired(p)
     _json(p)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 
 from ..errors import EXIT_OK
 from .cli import DEFAULT_PREFIX_ROOT, PROG
@@ -21,12 +22,14 @@ if TYPE_CHECKING:
 
 def run_verify(args: argparse.Namespace) -> int:
     from ..format.describe import describe
+    from ..format.freshness import check_freshness
     from ..format.tar import verify_bundle
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
     bundle = verify_bundle(args.bundle, policy)
     manifest = bundle.manifest
+    check_freshness(manifest, time.time(), args.allow_expired)
     if args.json:
         signer_ids = [key.key_id_hex for key in bundle.signers]
         _print_json(describe(manifest, bundle.manifest_sha256, signer_ids, True))
@@ -74,7 +77,15 @@ def run_install(args: argparse.Namespace) -> int:
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    result = install(args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade)
+    result = install(
+        args.bundle,
+        prefix,
+        policy,
+        tuple(args.group),
+        args.target,
+        args.allow_downgrade,
+        allow_expired=args.allow_expired,
+    )
     return render(result, args, render_install(result))
 
 

@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import DowngradeError, InstallError, NetbundleError, OutputError, PrefixError
+from ..format.freshness import check_freshness
 from ..format.locks import check_bundle_locks
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
@@ -38,7 +39,7 @@ from .venv import create_venv, installed_versions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
+    from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
     from ..format.manifest import Manifest, TargetEntry
     from ..format.tar import VerifiedBundle
@@ -115,6 +116,7 @@ def install(
     allow_downgrade: bool = False,
     force: bool = False,
     progress: Optional[Callable[[str], None]] = None,
+    allow_expired: bool = False,
 ) -> InstallResult:
     """Verify ``bundle_path`` and install it as the new current generation of ``prefix``.
 
@@ -124,6 +126,7 @@ def install(
     :raises BundleFormatError, IntegrityError, SignatureError: the bundle failed verification (10-15).
     :raises TargetError: no bundle target fits this host. :raises UsageError: unknown group or target.
     :raises DowngradeError: the bundle is older than the current generation and not ``allow_downgrade``.
+    :raises FreshnessError: the bundle expired or is dated in the future, and not ``allow_expired``.
     :raises InstallError: venv, pip or pip check failed, or the run was interrupted.
     :raises PrefixError: the prefix is unusable or locked by another run.
     """
@@ -135,6 +138,7 @@ def install(
         try:
             say("verifying {}".format(bundle_path))
             bundle = verify_bundle(bundle_path, policy, staging)
+            check_freshness(bundle.manifest, time.time(), allow_expired)
             return _install_verified(
                 bundle, root, groups, target, allow_downgrade, force, say, cleaned, lock_fd
             )
@@ -167,9 +171,10 @@ def plan_against_current(
     same = (current.bundle_id, current.target, current.groups) == (manifest.bundle_id, target, groups)
     if same and not force:
         return UNCHANGED
-    if not allow_downgrade and _is_older(manifest, current):
+    older = "" if allow_downgrade else downgrade_reason(manifest, target, current)
+    if older:
         raise DowngradeError(
-            "bundle {} ({} {}, built {}) is older than the current generation {} ({} {}, built {})".format(
+            "bundle {} ({} {}, built {}) is older than the current generation {} ({} {}, built {}): {}".format(
                 manifest.bundle_id,
                 manifest.project_name,
                 manifest.project_version,
@@ -178,21 +183,47 @@ def plan_against_current(
                 current.project,
                 current.version,
                 current.build_time,
+                older,
             ),
             hint="pass --allow-downgrade to install it anyway, or use rollback to return to a kept generation",
         )
     return INSTALLED
 
 
-def _is_older(manifest: Manifest, current: Receipt) -> bool:
+def downgrade_reason(manifest: Manifest, target: str, current: Receipt) -> str:
+    """Why ``manifest`` (installing ``target``) is older than the ``current`` generation, or ``""``.
+
+    Older: a lower project version (PEP 440); or the same version built earlier; or the same version with a
+    package the bundle carries for ``target`` at a lower version than the one installed (a rebuild of the same
+    release must not move dependencies backwards).
+    """
     try:
         new, old = Version(manifest.project_version), Version(current.version)
     except InvalidVersion:
-        new = old = Version("0")  # not comparable as versions: the build time decides
+        new = old = Version("0")  # a receipt from before versions were checked: the rest decides
     if new != old:
-        return new < old
+        return "a lower project version" if new < old else ""
     # ISO-8601 UTC timestamps of one fixed format compare correctly as strings.
-    return manifest.build_time < current.build_time
+    if manifest.build_time < current.build_time:
+        return "the same version, built earlier"
+    backwards = _packages_moved_back(manifest, target, current.distributions)
+    if backwards:
+        return "the same version, with {} moved back".format(", ".join(backwards[:3]))
+    return ""
+
+
+def _packages_moved_back(manifest: Manifest, target: str, installed: Mapping[str, str]) -> List[str]:
+    found = []
+    for package in sorted(manifest.packages, key=lambda p: p.name):
+        have = installed.get(package.name)
+        if have is None or not any(target in artifact.targets for artifact in package.artifacts):
+            continue
+        try:
+            if Version(package.version) < Version(have):
+                found.append("{} {} -> {}".format(package.name, have, package.version))
+        except InvalidVersion:
+            continue
+    return found
 
 
 def _install_verified(

@@ -264,3 +264,34 @@ def test_a_full_disk_while_staging_is_an_install_error_not_a_damaged_bundle(
     assert done.stdout.startswith("20 cannot stage "), done.stdout
     assert "No space left on device" in done.stdout
     assert "| free " in done.stdout and f"MB in {small / 'p'}" in done.stdout
+
+
+def test_a_rebuild_of_the_same_version_with_older_packages_is_a_downgrade(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle("new", packages=[("alpha", "2.0")]), prefix, policy)
+    same_version_older_alpha = bundle("old", packages=[("alpha", "1.0")])  # same version and build time
+    with pytest.raises(DowngradeError, match=r"the same version, with alpha 2\.0 -> 1\.0 moved back"):
+        install(same_version_older_alpha, prefix, policy)
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
+    assert install(same_version_older_alpha, prefix, policy, allow_downgrade=True).generation.number == 2
+
+
+def test_an_expired_or_future_dated_bundle_is_refused_before_anything_is_installed(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from netbundle.errors import FreshnessError
+
+    prefix = tmp_path / "p"
+    expired = bundle("expired", build_time="2025-01-01T00:00:00Z", expires="2025-04-01T00:00:00Z")
+    future = bundle("future", version="9.0.0", build_time="2099-01-01T00:00:00Z")
+    for path, message in (
+        (expired, "expired at 2025-04-01T00:00:00Z"),
+        (future, "is dated 2099-01-01T00:00:00Z"),
+    ):
+        with pytest.raises(FreshnessError, match=message) as info:
+            install(path, prefix, policy)
+        assert info.value.exit_code == 16
+        assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
+    assert install(expired, prefix, policy, allow_expired=True).generation.number == 1
