@@ -13,6 +13,7 @@ import contextlib
 import errno
 import os
 import pathlib
+import shutil
 import signal
 import sys
 import tempfile
@@ -291,7 +292,7 @@ def _build_generation(
             "pip install of bundle {} (target {}) failed: {}".format(
                 manifest.bundle_id, target.name, _last_error(done.output)
             ),
-            hint="pip's output is in {}".format(log_path),
+            hint=_pip_hint(done.output, directory, log_path),
         )
     checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
     if not checked.ok:
@@ -355,6 +356,19 @@ def _prune(root: pathlib.Path) -> Tuple[str, ...]:
 
 def _now() -> str:
     return format_timestamp(time.time())
+
+
+def _pip_hint(output: str, directory: pathlib.Path, log_path: pathlib.Path) -> str:
+    """Where pip's output is; for a full disk, also where to free space (it is not the bundle's fault)."""
+    if "No space left on device" in output or "Disk quota exceeded" in output:
+        try:
+            free = shutil.disk_usage(str(directory.parent)).free // (1024 * 1024)
+        except OSError:
+            free = 0
+        return "the disk is full: free space in {} ({} MB free now), then install again; pip's output is in {}".format(
+            directory.parent.parent, free, log_path
+        )
+    return "pip's output is in {}".format(log_path)
 
 
 def _last_error(output: str) -> str:

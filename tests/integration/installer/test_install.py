@@ -295,3 +295,28 @@ def test_an_expired_or_future_dated_bundle_is_refused_before_anything_is_install
         assert info.value.exit_code == 16
         assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
     assert install(expired, prefix, policy, allow_expired=True).generation.number == 1
+
+
+@pytest.mark.parametrize("size", ["4m", "8m"])  # full while installing the pip wheel / while pip installs
+def test_a_full_disk_during_the_install_is_exit_20_with_where_to_free_space(
+    tmp_path: Path, bundle: MakeBundle, release_key: KeyPair, size: str
+) -> None:
+    from tests.support.mountns import run_on_tmpfs
+
+    code = (
+        "import sys\n"
+        "from netbundle.errors import NetbundleError\n"
+        "from netbundle.format.trust import load_trust\n"
+        "from netbundle.runtime.install import install\n"
+        "try:\n"
+        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
+        "except NetbundleError as exc:\n"
+        "    print(exc.exit_code, exc, '|', exc.hint)\n"
+    )
+    disk = tmp_path / "disk"
+    argv = (str(bundle()), str(disk / "p"), str(release_key.pub_path))
+    done = run_on_tmpfs(disk, code, options=f"size={size}", argv=argv)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("20 "), done.stdout
+    assert "No space left on device" in done.stdout
+    assert f"| the disk is full: free space in {disk / 'p'}" in done.stdout
