@@ -25,7 +25,7 @@ from netbundle.bundle.buildtime import build_epoch, expiry
 from netbundle.bundle.pipwheel import fetch_pip
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.errors import BuildError, InputError, UsageError
+from netbundle.errors import BuildError, BundleFormatError, InputError, UsageError
 from netbundle.format.layout import SBOM_PATH, lock_member, pylock_member, tool_member, wheel_member
 from netbundle.format.locks import render_group_lock
 from netbundle.format.manifest import (
@@ -38,6 +38,7 @@ from netbundle.format.manifest import (
     render_manifest,
 )
 from netbundle.format.tar import file_entry, file_sha256, write_bundle
+from netbundle.format.wheel import check_wheel
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
@@ -132,6 +133,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
     )
     carried.add(tool_member(pip.filename), pip.path, pip.sha256)
+    _check_wheels(carried.files)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
     if expires is not None:
@@ -285,6 +287,16 @@ def _locks(
         )
         texts[pylock_member(target.name)] = pylock.encode()
     return texts
+
+
+def _check_wheels(files: Mapping[str, Path]) -> None:
+    """Refuse to carry a wheel that would write outside the venv (the installer refuses it too, later)."""
+    for member, source in sorted(files.items()):
+        if member.endswith(".whl"):
+            try:
+                check_wheel(source, member)
+            except BundleFormatError as exc:
+                raise BuildError(exc.message, hint="do not bundle this wheel: " + (exc.hint or "")) from None
 
 
 def _render_lock(target: str, group: str, rows: list[tuple[str, str, str]]) -> str:
