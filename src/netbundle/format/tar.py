@@ -180,6 +180,8 @@ def _read_small(archive: tarfile.TarFile, member: tarfile.TarInfo, limit: int, n
         data = b""
     if len(data) != member.size:
         raise BundleFormatError("{}: member {} is truncated".format(name, member.name))
+    if not _zero_padding(archive.fileobj, member):  # type: ignore[arg-type]  # the file tarfile opened ("r:")
+        raise BundleFormatError("{}: data hidden in the padding after member {}".format(name, member.name))
     return data
 
 
@@ -345,7 +347,16 @@ def _copy_member(
         )
     if digest != entry.sha256:
         return IntegrityError, "{!r}: sha256 differs from the manifest".format(member.name)
+    if not _zero_padding(raw, member):
+        return BundleFormatError, "{!r}: data hidden in the padding after it".format(member.name)
     return None
+
+
+def _zero_padding(raw: io.BufferedIOBase, member: tarfile.TarInfo) -> bool:
+    """Whether the bytes between the member's data and the next 512-byte block are zeros, as the writer pads:
+    anything else there is data no hash covers (one bundle, two byte strings)."""
+    raw.seek(member.offset_data + member.size)
+    return not raw.read(-member.size % tarfile.BLOCKSIZE).strip(b"\0")
 
 
 def _hash_copy(
