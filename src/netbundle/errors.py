@@ -83,6 +83,15 @@ class BuildError(NetbundleError):
     exit_code = 7
 
 
+class OutputError(NetbundleError):
+    """An output cannot be written: a directory or special file is in its place, or its file system refuses it.
+
+    Also when its parent is not a directory, or the file system is read-only, full or refuses permission.
+    """
+
+    exit_code = 8
+
+
 class BundleFormatError(NetbundleError):
     """A bundle is not a well-formed format-1 bundle: bad tar, unknown/missing/duplicate/unsafe member."""
 
@@ -123,6 +132,12 @@ class ThresholdError(SignatureError):
     """Fewer distinct trusted keys signed than the trust policy's threshold requires."""
 
     exit_code = 15
+
+
+class FreshnessError(NetbundleError):
+    """The bundle's signed expiry has passed, or it is dated in the future (``--allow-expired`` overrides)."""
+
+    exit_code = 16
 
 
 class InstallError(NetbundleError):

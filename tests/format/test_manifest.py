@@ -111,7 +111,7 @@ def test_every_problem_is_collected_with_its_path() -> None:
 def test_format_major_version_is_enforced(version: str, ok: bool) -> None:
     data = manifest_to_dict(make_manifest())
     data["format_version"] = version
-    raw = json.dumps(data).encode()
+    raw = canonical_json(data)
     if ok:
         assert parse_manifest(raw).format_version == version
     else:
@@ -124,7 +124,7 @@ def test_newer_minor_warns_and_ignores_unknown_keys() -> None:
     data["format_version"] = "1.7"
     data["future_field"] = {"x": 1}
     with pytest.warns(UserWarning, match="newer"):
-        manifest = parse_manifest(json.dumps(data).encode())
+        manifest = parse_manifest(canonical_json(data))
     assert manifest.extra == {"future_field": {"x": 1}}
 
 
@@ -181,7 +181,7 @@ def test_a_rehearse_env_that_would_change_the_isolation_is_refused() -> None:
     data = json.loads(render_manifest(make_manifest()))
     data["rehearse"]["env"] = {"PYTHONPATH": "/evil", "OK": 1}
     with pytest.raises(ManifestError) as info:
-        parse_manifest(json.dumps(data).encode())
+        parse_manifest(canonical_json(data))
     assert any("PYTHONPATH may not be set" in p for p in info.value.problems)
     assert "$.rehearse.env.OK: expected a string" in info.value.problems
 
@@ -201,7 +201,7 @@ def test_build_requirements_round_trip_and_a_1_0_manifest_without_them_still_rea
     assert parse_manifest(render_manifest(with_pins)) == with_pins
     data = manifest_to_dict(make_manifest())
     del data["packages"][0]["artifacts"][0]["origin"]["build"]["requirements"]  # as a 1.0 builder wrote it
-    assert parse_manifest(json.dumps(data).encode()).packages[0].artifacts[0].origin.build.requirements == ()  # type: ignore[union-attr]
+    assert parse_manifest(canonical_json(data)).packages[0].artifacts[0].origin.build.requirements == ()  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -211,5 +211,67 @@ def test_a_malformed_build_requirement_is_refused_with_its_path(pin: object) -> 
     data = manifest_to_dict(make_manifest())
     data["packages"][0]["artifacts"][0]["origin"]["build"]["requirements"] = [pin]
     with pytest.raises(ManifestError) as info:
-        parse_manifest(json.dumps(data).encode())
+        parse_manifest(canonical_json(data))
     assert "$.packages[0].artifacts[0].origin.build.requirements[0]" in "\n".join(info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda raw: raw.rstrip(b"\n"), "not canonical JSON"),
+        (lambda raw: raw + b"\n", "not canonical JSON"),
+        (lambda raw: json.dumps(json.loads(raw), indent=1).encode() + b"\n", "not canonical JSON"),
+        (
+            lambda raw: raw.replace(b'"bundle_id"', b'"bundle_id":"x","bundle_id"', 1),
+            "duplicate key 'bundle_id'",
+        ),
+        (lambda raw: raw.replace(b'"size":5', b'"size":NaN', 1), "NaN is not JSON"),
+        (lambda raw: raw.replace(b'"size":5', b'"size":5.0', 1), "size: expected an integer"),
+        (lambda raw: raw.replace(b'"demo"', b'"\\u0064emo"', 1), "not canonical JSON"),
+        (lambda raw: b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        (lambda raw: raw[:-2] + b',"x":' + b"[" * 5000 + b"]" * 5000 + b"}\n", "nested too deeply"),
+    ],
+    ids=[
+        "no-newline",
+        "two-newlines",
+        "indented",
+        "duplicate-key",
+        "nan",
+        "float",
+        "escaped",
+        "deep",
+        "deep-extra",
+    ],
+)
+def test_only_the_canonical_bytes_parse(mutate: object, message: str) -> None:
+    raw = render_manifest(make_manifest())
+    bad = mutate(raw)  # type: ignore[operator]
+    with pytest.raises(ManifestError, match=message) as info:
+        parse_manifest(bad)
+    assert info.value.exit_code == 10
+
+
+def test_a_non_string_lock_path_is_a_problem_not_a_crash() -> None:
+    data = manifest_to_dict(make_manifest())
+    data["targets"][0]["locks"]["main"] = ["locks/py311/requirements-main.txt"]
+    with pytest.raises(ManifestError, match=r"locks\.main: \['locks"):
+        parse_manifest(canonical_json(data))
+
+
+@pytest.mark.parametrize("version", ["1.0\n", "1.0\n--find-links x", "1.0 **PASSED**", "", "１.0"])
+def test_project_and_package_versions_are_pep_440_shaped(version: str) -> None:
+    for where in ("project", "package"):
+        data = manifest_to_dict(make_manifest())
+        if where == "project":
+            data["project"]["version"] = version
+        else:
+            data["packages"][0]["version"] = version
+        with pytest.raises(ManifestError, match="not a PEP 440 version"):
+            parse_manifest(canonical_json(data))
+
+
+def test_a_name_with_a_trailing_newline_is_not_a_name() -> None:
+    data = manifest_to_dict(make_manifest())
+    data["targets"][0]["name"] = "py311\n"
+    with pytest.raises(ManifestError, match="not a target name"):
+        parse_manifest(canonical_json(data))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.bundles import KeyPair, make_bundle, make_keypair
-from tests.support.tamper import CASES, read_members, write_members
+from tests.support.tamper import BYTE_CASES, CASES, read_members, write_members
 
 from netbundle.errors import (
     BundleFormatError,
@@ -119,3 +119,45 @@ def test_not_a_bundle(tmp_path: Path, signed: tuple[Path, KeyPair], content: byt
     path.write_bytes(content)
     with pytest.raises(BundleFormatError):
         reader.verify_bundle(path, trust.load_trust(key.pub_path))
+
+
+@pytest.mark.parametrize("case", sorted(BYTE_CASES))
+def test_cuts_and_trailing_data_are_refused_cleanly(
+    tmp_path: Path, signed: tuple[Path, KeyPair], case: str
+) -> None:
+    bundle, key = signed
+    mutate, error = BYTE_CASES[case]
+    bundle.write_bytes(mutate(bundle.read_bytes()))
+    staging = tmp_path / "staging"
+    with pytest.raises(error) as raised:
+        reader.verify_bundle(bundle, trust.load_trust(key.pub_path), staging)
+    assert raised.value.exit_code == error.exit_code
+    assert not staging.exists()
+
+
+def test_a_manifest_cut_by_the_end_of_file_is_a_format_error_when_inspected(
+    tmp_path: Path, signed: tuple[Path, KeyPair]
+) -> None:
+    bundle, _ = signed
+    bundle.write_bytes(BYTE_CASES["cut inside the manifest"][0](bundle.read_bytes()))
+    with pytest.raises(BundleFormatError, match=r"member netbundle/manifest\.json is truncated"):
+        reader.read_unverified(bundle)
+
+
+def test_a_signature_whose_trusted_comment_names_another_bundle_is_refused(
+    tmp_path: Path, signed: tuple[Path, KeyPair]
+) -> None:
+    from netbundle.bundle.signing import sign, signature_member_name
+    from netbundle.errors import SignatureInvalidError
+
+    bundle, key = signed
+    items = read_members(bundle)
+    manifest = items[0][1]
+    moved = sign(manifest, key.secret, trusted_comment="netbundle bundle other-project-9.9-0123456789ab")
+    items = [
+        (info, moved if info.name == signature_member_name(key.secret) else data) for info, data in items
+    ]
+    write_members(bundle, items)
+    with pytest.raises(SignatureInvalidError, match=r"does not name bundle sample-project-1\.0\.0-") as info:
+        reader.verify_bundle(bundle, trust.load_trust(key.pub_path), tmp_path / "staging")
+    assert info.value.exit_code == 13

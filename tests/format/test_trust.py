@@ -365,3 +365,86 @@ def test_check_signatures_reports_each_file(backend: str) -> None:
 def test_lineage_stops_at_an_endorser_outside_the_policy() -> None:
     orphan = replace(public(B), endorsed_by=OUTSIDER.key_id)
     assert TrustPolicy(keys=(orphan,)).lineage(orphan) == B.key_id
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0661", "\uff12", "0", "-1", "1e3", "99999999"])
+def test_a_threshold_must_be_ascii_digits(value: str) -> None:
+    text = trust_file(key_line("release", 1)).replace("\nkey ", f"\nthreshold {value}\nkey ", 1)
+    with pytest.raises(InputError, match="expected 'threshold N' with N >= 1"):
+        trust.parse_trust(text, "trust.txt")
+
+
+# --- merging in any order (issue 14, finding 6) --------------------------------------------------------------------
+
+
+def _pub_policy(n: int) -> TrustPolicy:
+    """What ``--trust kN.pub`` loads: one key, threshold 1."""
+    return trust.parse_trust(public(fixed_key(n)).to_base64() + "\n", f"k{n}.pub")
+
+
+def _rotation_file() -> TrustPolicy:
+    """threshold 2 over keys 1 and 3; key 2 is key 1's rotation (endorsed by it): 1 and 2 count once."""
+    text = trust_file(key_line("a", 1), endorsed_line("a2", 2, "a", 1), key_line("b", 3), threshold=2)
+    return trust.parse_trust(text, "trust.txt")
+
+
+@pytest.mark.parametrize("order", ["pub first", "trust file first"])
+def test_a_pub_of_an_endorsed_key_cannot_split_its_lineage(order: str) -> None:
+    parts = [_pub_policy(2), _rotation_file()]
+    merged = trust.merge_policies(parts if order == "pub first" else parts[::-1])
+    with pytest.raises(ThresholdError, match="2 distinct trusted signers required, 1 found"):
+        trust.verify_manifest(MANIFEST, signed_by(fixed_key(1), fixed_key(2)), merged)
+    assert len(trust.verify_manifest(MANIFEST, signed_by(fixed_key(2), fixed_key(3)), merged)) == 2
+
+
+def _outcome(policy: TrustPolicy, signers: tuple[int, ...]) -> str:
+    try:
+        trust.verify_manifest(MANIFEST, signed_by(*(fixed_key(n) for n in signers)), policy)
+    except (ThresholdError, UntrustedSignerError) as exc:
+        return type(exc).__name__
+    return "ok"
+
+
+POOL = {
+    "k1.pub": lambda: _pub_policy(1),
+    "k2.pub": lambda: _pub_policy(2),
+    "k3.pub": lambda: _pub_policy(3),
+    "rotation": _rotation_file,
+    "k2 endorsed by k3": lambda: trust.parse_trust(
+        trust_file(key_line("b", 3), endorsed_line("a2", 2, "b", 3)), "other.txt"
+    ),
+    "threshold 3": lambda: trust.parse_trust(
+        trust_file(key_line("a", 1), key_line("b", 3), key_line("c", 4), threshold=3), "three.txt"
+    ),
+}
+SIGNER_SETS = [(1,), (2,), (1, 2), (1, 3), (2, 3), (1, 2, 3), (2, 3, 4), (1, 3, 4), (4,)]
+
+
+def test_merging_gives_one_policy_for_every_order() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    policies = {name: make() for name, make in POOL.items()}
+
+    def decisive(merged: TrustPolicy) -> tuple[object, ...]:
+        lineages = sorted({merged.lineage(k) for k in merged.keys})
+        groups = sorted(
+            sorted(k.key_id for k in merged.keys if merged.lineage(k) == root) for root in lineages
+        )
+        return (
+            sorted(k.key_id for k in merged.keys),
+            merged.threshold,
+            groups,
+            [_outcome(merged, signers) for signers in SIGNER_SETS],
+        )
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.sampled_from(sorted(policies)), min_size=1, max_size=4, unique=True), st.randoms())
+    def check(names: list[str], random: object) -> None:
+        shuffled = list(names)
+        random.shuffle(shuffled)  # type: ignore[attr-defined]
+        first = trust.merge_policies([policies[n] for n in names])
+        again = trust.merge_policies([policies[n] for n in shuffled])
+        assert decisive(first) == decisive(again), (names, shuffled)
+
+    check()

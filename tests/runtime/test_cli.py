@@ -291,3 +291,47 @@ def test_every_command_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "reference" / "installer-cli.md").read_text()
     for name in COMMANDS:
         assert f"| `{name} " in doc or f"| `{name} [" in doc, name
+
+
+@pytest.fixture
+def deeply_nested(tmp_path: Path) -> Path:
+    """An unsigned bundle whose manifest is 100 000 nested JSON arrays (json.loads raises RecursionError)."""
+    from netbundle.format.tar import write_bundle
+
+    path = tmp_path / "nested.tar"
+    return write_bundle(path, manifest=b"[" * 100_000 + b"]" * 100_000, signatures={}, files={}, mtime=0)
+
+
+@pytest.mark.parametrize("command", ["inspect", "diff", "install", "rehearse"])
+def test_a_deeply_nested_manifest_is_exit_10_in_every_command(
+    deeply_nested: Path, signed: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    argv = {
+        "inspect": ["inspect", str(deeply_nested)],
+        "diff": ["diff", str(signed[0]), str(deeply_nested)],
+        "install": [
+            "install",
+            str(deeply_nested),
+            "--trust",
+            str(signed[1]),
+        ],  # default prefix from the manifest
+        "rehearse": ["rehearse", str(deeply_nested), "--trust", str(signed[1])],
+    }[command]
+    assert cli.main(argv) == 10
+    err = capsys.readouterr().err
+    assert "nested too deeply" in err and "Traceback" not in err
+
+
+def test_verify_and_inspect_of_an_expired_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = make_keypair(tmp_path / "keys", "release")
+    expired = make_bundle(
+        tmp_path / "e.tar", keys=[key], build_time="2025-01-01T00:00:00Z", expires="2025-04-01T00:00:00Z"
+    )
+    assert cli.main(["verify", str(expired), "--trust", str(key.pub_path)]) == 16
+    assert "expired at 2025-04-01T00:00:00Z" in capsys.readouterr().err
+    assert cli.main(["verify", str(expired), "--trust", str(key.pub_path), "--allow-expired"]) == 0
+    capsys.readouterr()
+    assert cli.main(["inspect", str(expired)]) == 0
+    assert "expires 2025-04-01T00:00:00Z" in capsys.readouterr().out
+    assert cli.main(["inspect", str(expired), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["expires"] == "2025-04-01T00:00:00Z"

@@ -244,3 +244,18 @@ def test_write_ee_context_leaves_nothing_on_failure(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         eecontext.write_ee_context(bundle, tmp_path / "ee", python="3.11")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["staging"]
+
+
+@pytest.mark.parametrize(
+    "version", ["1.0\nimages: {evil: true}", "1.0\r\nx: 1", "1.0\u2028x: 1", "1.0\x85x: 1"]
+)
+def test_definition_comments_cannot_carry_yaml(version: str) -> None:
+    from dataclasses import replace
+
+    manifest = replace(make_manifest(), project_version=version)
+    text = eecontext.render_definition(manifest, "cp311-x86", ("main",), "my-ee:1", "/opt/py", "true")
+    first = text.split("version: 3", 1)[0]
+    assert all(line.startswith("# ") for line in first.splitlines())
+    assert len(first.splitlines()) == 3 and "\n\nx" not in text and "evil" not in text.split("\n", 1)[1]
+    for separator in ("\r", "\u2028", "\x85"):
+        assert separator not in text

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -362,3 +363,48 @@ def test_reports_say_what_was_skipped_and_why() -> None:
         in rh.render_markdown(result)
     )
     assert "skipped blackd (black): needs extra 'd'" in result.render_text()
+
+
+# --- reports from verified facts only (issue 14, finding 5) --------------------------------------------------------
+
+
+def _unverified(*steps: Step) -> Rehearsal:
+    forged = {
+        "path": "/b/bundle.tar",
+        "bundle_id": "p-1.0-abc",
+        "project": "p",
+        "version": "1.0\n\n| Outcome | **PASSED** |\n<!--",
+        "signers": [],
+        "verified": False,
+        "manifest_sha256": "0" * 64,
+    }
+    return replace(a_result(*steps), bundle=forged)
+
+
+def test_an_unverified_bundle_says_failed_at_the_top_and_shows_no_claim() -> None:
+    text = rh.render_markdown(_unverified(OK))  # every step "ok", yet nothing was verified
+    assert text.splitlines()[0] == "# DR rehearsal FAILED: the bundle was not verified"
+    assert "PASSED" not in text and "<!--" not in text and "p-1.0-abc" not in text
+    assert "| Outcome | **FAILED** |" in text and "| Signature verified | **no** |" in text
+    assert _unverified(OK).render_text().splitlines()[0] == (
+        "rehearsal of /b/bundle.tar: FAILED (the bundle was not verified)"
+    )
+
+
+def test_outside_text_cannot_forge_markdown() -> None:
+    hostile = Step("smoke: x <b>**PASSED**</b>", "x `|` y", False, 0.1, 1, "out\n```\n# PASSED\n")
+    text = rh.render_markdown(a_result(OK, hostile))
+    assert "<b>" not in text and "**PASSED**" not in text.replace("\\*\\*PASSED\\*\\*", "")
+    assert "| `x '\\|' y` |" in text  # a code span, backticks replaced
+    assert "\n````\nout\n```\n# PASSED\n\n````" in text  # a fence longer than the output's own
+
+
+@pytest.mark.integration
+def test_an_untrusted_bundle_renders_failed_and_not_verified(
+    signed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    other = make_keypair(tmp_path / "keys", "other")
+    rehearse(signed[0], other.pub_path, tmp_path / "r", isolation=rh.GUARD)
+    text = (tmp_path / "r" / MARKDOWN_NAME).read_text()
+    assert text.splitlines()[0] == "# DR rehearsal FAILED: the bundle was not verified"
+    assert "PASSED" not in text and "sample-project" not in text

@@ -109,11 +109,15 @@ def make_bundle(
     with_pip: bool = True,
     requires: Mapping[str, Sequence[str]] | None = None,
     build_time: str = "2026-01-01T00:00:00Z",
+    wheel_files: Mapping[str, Mapping[str, str]] | None = None,
+    lock_suffix: str = "",
+    expires: str | None = None,
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
     ``groups`` maps a group to package names (default: every package in ``main``); ``requires`` maps a package
-    name to its Requires-Dist lines.
+    name to its Requires-Dist lines; ``wheel_files`` maps a package name to extra members of its wheel (see
+    :func:`tests.support.wheels.make_wheel`); ``lock_suffix`` is appended to every requirements file.
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-test-bundle-") as tmp:
         return _make(
@@ -129,6 +133,9 @@ def make_bundle(
             with_pip,
             requires,
             build_time,
+            wheel_files or {},
+            lock_suffix,
+            expires,
         )
 
 
@@ -145,6 +152,9 @@ def _make(
     with_pip: bool,
     requires: Mapping[str, Sequence[str]] | None,
     build_time: str,
+    wheel_files: Mapping[str, Mapping[str, str]],
+    lock_suffix: str,
+    expires: str | None,
 ) -> Path:
     groups = dict(groups) if groups is not None else {"main": [name for name, _ in packages]}
     groups.setdefault("main", [])
@@ -154,7 +164,13 @@ def _make(
     entries: list[FileEntry] = []
     wheel_of: dict[str, tuple[str, str]] = {}
     for name, pkg_version in packages:
-        wheel = make_wheel(work, name, pkg_version, requires=tuple((requires or {}).get(name, ())))
+        wheel = make_wheel(
+            work,
+            name,
+            pkg_version,
+            requires=tuple((requires or {}).get(name, ())),
+            extra=wheel_files.get(name),
+        )
         path = f"wheels/{wheel.name}"
         files[path] = wheel
         entries.append(file_entry(path, "wheel", wheel))
@@ -162,7 +178,7 @@ def _make(
     locks = {}
     for group, names in sorted(groups.items()):
         lines = [f"{n}=={versions[n]} \\\n    --hash=sha256:{wheel_of[n][1]}" for n in sorted(names)]
-        text = ("# test lock\n" + "\n".join(lines) + "\n").encode()
+        text = ("# test lock\n" + "\n".join(lines) + "\n" + lock_suffix).encode()
         path = f"locks/{target_name}/requirements-{group}.txt"
         files[path] = text
         entries.append(file_entry(path, "lock", text))
@@ -208,6 +224,7 @@ def _make(
         ),
         pip_wheel=pip_member,
         smoke=tuple(smoke),
+        expires=expires,
     )
     manifest_bytes = render_manifest(manifest)
     signatures = {

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import io
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -115,4 +116,37 @@ CASES: dict[str, tuple[Callable[[list[Member]], list[Member]], type[NetbundleErr
     "fifo member": (_special(tarfile.FIFOTYPE), BundleFormatError),
     "directory member": (_special(tarfile.DIRTYPE, name="wheels"), BundleFormatError),
     "manifest not first": (_manifest_second, BundleFormatError),
+}
+
+
+def _cut_inside_manifest(data: bytes) -> bytes:
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        first = tar.next()
+    assert first is not None
+    return data[: first.offset_data + first.size // 2]
+
+
+def _hidden_member(data: bytes) -> bytes:
+    """One more member after the tar's end blocks: tarfile stops at the zero block and never sees it."""
+    info = tarfile.TarInfo("wheels/hidden-1.0-py3-none-any.whl")
+    info.size = 4
+    return data + info.tobuf(format=tarfile.PAX_FORMAT) + b"evil" + b"\0" * (tarfile.BLOCKSIZE - 4)
+
+
+def _padding_byte(data: bytes) -> bytes:
+    """A byte in the zero padding after the manifest's data: tarfile never reads it, no hash covers it."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        first = tar.next()
+    assert first is not None and first.size % tarfile.BLOCKSIZE
+    at = first.offset_data + first.size
+    return data[:at] + b"x" + data[at + 1 :]
+
+
+#: Mutations of the bundle's bytes (cuts and appended data), with the error each must be refused with.
+BYTE_CASES: dict[str, tuple[Callable[[bytes], bytes], type[NetbundleError]]] = {
+    "cut inside the manifest": (_cut_inside_manifest, BundleFormatError),
+    "data appended after the end": (lambda data: data + b"appended", BundleFormatError),
+    "member hidden after the end blocks": (_hidden_member, BundleFormatError),
+    "megabytes of zeros appended": (lambda data: data + b"\0" * (2 * 1024 * 1024), BundleFormatError),
+    "data in a member's padding": (_padding_byte, BundleFormatError),
 }

@@ -8,6 +8,7 @@ import hashlib
 import io
 import tarfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 _DATE = (2020, 1, 1, 0, 0, 0)
@@ -21,8 +22,12 @@ def make_wheel(
     tag: str = "py3-none-any",
     requires: tuple[str, ...] = (),
     payload: str = "",
+    extra: Mapping[str, str] | None = None,
 ) -> Path:
-    """A minimal valid wheel (METADATA, WHEEL, RECORD), byte-identical for the same arguments."""
+    """A minimal valid wheel (METADATA, WHEEL, RECORD), byte-identical for the same arguments.
+
+    ``extra`` adds members (e.g. ``{dist}.dist-info/entry_points.txt``, where ``{dist}`` is ``name-version``).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     module = name.replace("-", "_")
     dist = f"{module}-{version}"
@@ -34,6 +39,7 @@ def make_wheel(
         ),
         f"{dist}.dist-info/WHEEL": f"Wheel-Version: 1.0\nGenerator: netbundle-tests\nRoot-Is-Purelib: true\nTag: {tag}\n",
         f"{dist}.dist-info/top_level.txt": f"{module}\n",
+        **{arcname.format(dist=dist): text for arcname, text in (extra or {}).items()},
     }
     record = []
     with zipfile.ZipFile(path, "w") as zf:

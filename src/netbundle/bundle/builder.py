@@ -14,17 +14,19 @@ import logging
 import shutil
 import tempfile
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from netbundle import __version__
+from netbundle._atomic import prepare_output
 from netbundle.bundle import contents as plan
+from netbundle.bundle.buildtime import build_epoch, expiry
 from netbundle.bundle.checksums import SUMS_NAME, record_checksum
 from netbundle.bundle.pipwheel import choose_pin, fetch_pip
 from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
-from netbundle.errors import JSON_FORMAT, BuildError, UsageError
+from netbundle.errors import JSON_FORMAT, BuildError, BundleFormatError, InputError, UsageError
 from netbundle.format.layout import SBOM_PATH, lock_member, pylock_member, tool_member, wheel_member
 from netbundle.format.locks import assignment_problems, render_group_lock
 from netbundle.format.manifest import (
@@ -37,6 +39,7 @@ from netbundle.format.manifest import (
     render_manifest,
 )
 from netbundle.format.tar import file_entry, file_sha256, write_bundle
+from netbundle.format.wheel import check_wheel
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.targets import targets_from_config
@@ -70,6 +73,8 @@ class BuildRequest:
     fetch: FetchRequest
     sign_keys: tuple[SecretKey, ...] = ()
     pip_version: str | None = None
+    #: ``--expires``: seconds after the build time at which installers refuse the bundle (None: never).
+    expires_after: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,7 +82,7 @@ class BuildResult:
     path: Path
     manifest: Manifest
     manifest_sha256: str
-    size: int
+    size: int | None  # None when the bundle went to standard output or a device
     signers: tuple[str, ...]
     #: the sha256 of the bundle file (recorded in SHA256SUMS beside it)
     sha256: str = ""
@@ -106,7 +111,11 @@ class BuildResult:
         return "\n".join(
             (
                 f"{self.path}: {m.bundle_id} ({len(m.packages)} packages, {len(m.files)} files)",
-                f"  {self.size} bytes on disk (tar), {payload} payload bytes (the listed files)",
+                (
+                    f"  {self.size} bytes on disk (tar), {payload} payload bytes (the listed files)"
+                    if self.size is not None
+                    else f"  written to a stream, {payload} payload bytes (the listed files)"
+                ),
                 f"  targets: {', '.join(t.name for t in m.targets)}; groups: {', '.join(m.groups)}",
                 f"  sha256 {self.sha256} (in {self.path.parent / SUMS_NAME})",
                 f"  manifest sha256 {self.manifest_sha256}; signed by: {', '.join(self.signers) or 'nobody'}",
@@ -115,11 +124,15 @@ class BuildResult:
 
 
 def source_date_epoch(environ: Mapping[str, str]) -> int:
-    """The build time: ``SOURCE_DATE_EPOCH`` when set, else 1980-01-01 (so that builds are reproducible)."""
+    """``SOURCE_DATE_EPOCH`` (at least 1980-01-01, the earliest time a zip can carry), else 1980-01-01.
+
+    :func:`build_bundle` uses it only when the variable is set; otherwise the build time is the lock's last commit
+    time (:func:`netbundle.bundle.buildtime.build_epoch`), never a fixed epoch: it orders releases.
+    """
     raw = environ.get("SOURCE_DATE_EPOCH")
     if raw is None or raw == "":
         return DEFAULT_EPOCH
-    if not raw.isdigit():
+    if not raw.isascii() or not raw.isdigit():
         raise UsageError(f"SOURCE_DATE_EPOCH={raw!r} is not a whole number of seconds since 1970")
     return max(int(raw), DEFAULT_EPOCH)
 
@@ -127,7 +140,14 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
 def build_bundle(request: BuildRequest) -> BuildResult:
     """Build, sign and write the bundle; nothing is left at ``request.fetch.output`` unless it all succeeded."""
     loaded = _check_selection(request.fetch)
-    epoch = source_date_epoch(request.fetch.environ)
+    prepare_output(request.fetch.output)  # a read-only or unusable output fails now, not after the build
+    environ = request.fetch.environ
+    epoch = (
+        source_date_epoch(environ)
+        if environ.get("SOURCE_DATE_EPOCH")
+        else build_epoch(loaded.root, loaded.lock_path)
+    )
+    expires = expiry(epoch, request.expires_after)
     with BuildPool() as pool:
         # the project's own build needs nothing from the downloads: it runs while they do
         environment = build_environment(loaded, request.fetch)
@@ -153,9 +173,12 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
     )
     carried.add(tool_member(pip.filename), pip.path, pip.sha256)
+    _check_wheels(carried.files)
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
     assert_lock_assignments(manifest, texts)
+    if expires is not None:
+        manifest = replace(manifest, expires=format_timestamp(expires))
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(
@@ -170,7 +193,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         path=path,
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
-        size=path.stat().st_size,
+        size=path.stat().st_size if path.is_file() else None,
         signers=tuple(key.key_id_hex for key in request.sign_keys),
         sha256=record_checksum(path),
     )
@@ -313,7 +336,7 @@ def _locks(
             ]
             if group == "main" and project is not None:
                 rows.append((project.name, project.version, project.wheel_sha256))
-            texts[lock_member(target.name, group)] = render_group_lock(target.name, group, rows).encode()
+            texts[lock_member(target.name, group)] = _render_lock(target.name, group, rows).encode()
         env_items = select_for_environment(
             everything, target.marker_environment(), where=f"target {target.name}"
         )
@@ -326,6 +349,27 @@ def _locks(
         )
         texts[pylock_member(target.name)] = pylock.encode()
     return texts
+
+
+def _check_wheels(files: Mapping[str, Path]) -> None:
+    """Refuse to carry a wheel that would write outside the venv (the installer refuses it too, later)."""
+    for member, source in sorted(files.items()):
+        if member.endswith(".whl"):
+            try:
+                check_wheel(source, member)
+            except BundleFormatError as exc:
+                raise BuildError(exc.message, hint="do not bundle this wheel: " + (exc.hint or "")) from None
+
+
+def _render_lock(target: str, group: str, rows: list[tuple[str, str, str]]) -> str:
+    """The group's requirements file; a name, version or group pip could read as an option is an input error."""
+    try:
+        return render_group_lock(target, group, rows)
+    except ValueError as exc:
+        raise InputError(
+            f"cannot write the lock of target {target}, group {group!r}: {exc}",
+            hint="fix the name or version in pyproject.toml / poetry.lock (PEP 508 names, PEP 440 versions)",
+        ) from None
 
 
 def _choice(choices: Mapping[str, Choice], item: SelectedPackage, target: Target) -> Choice:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netbundle._atomic import write_atomic
+from netbundle._atomic import check_output, write_atomic
 from netbundle.format.tar import file_sha256
 
 SUMS_NAME = "SHA256SUMS"
@@ -31,7 +31,13 @@ def render_sums(sums: dict[str, str]) -> str:
 
 
 def record_checksum(path: Path) -> str:
-    """Hash ``path`` and record it in the ``SHA256SUMS`` of its directory; return the hex sha256."""
+    """Hash ``path`` and record it in the ``SHA256SUMS`` of its directory; return the hex sha256.
+
+    A bundle written to standard output (``-``) or through a device (``/dev/null``) has no file to hash and no
+    directory of its own: nothing is recorded (and nothing written beside the device), and the result is ``""``.
+    """
+    if check_output(path) != "replace" or not path.is_file():
+        return ""
     digest = file_sha256(path)
     sums_path = path.parent / SUMS_NAME
     try:

@@ -65,7 +65,7 @@ def merge_bundles(
         path=path,
         manifest=manifest,
         manifest_sha256=hashlib.sha256(data).hexdigest(),
-        size=path.stat().st_size,
+        size=path.stat().st_size if path.is_file() else None,
         signers=tuple(key.key_id_hex for key in sign_keys),
         sha256=record_checksum(path),
     )

@@ -27,7 +27,10 @@ Examples:
   netbundle build --sign-key ci.key:CI_KEY_PASSWORD --sign-key prod.key:PROD_KEY_PASSWORD
 
 The bundle's sha256 is recorded in SHA256SUMS beside it (check with `sha256sum -c SHA256SUMS`).
-The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a byte-identical bundle.
+The build time is SOURCE_DATE_EPOCH, else the last commit time of poetry.lock (or of the project), else the
+lock's modification time: the same inputs give a byte-identical bundle, and later releases are dated later
+(installers refuse an older one as a downgrade). --expires 90d signs an expiry: installers refuse the bundle
+after it (exit 16).
 """
 
 
@@ -49,7 +52,13 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("dist/bundle.tar"),
     show_default=True,
-    help="The bundle file (written to a temporary name, then renamed).",
+    help="The bundle file (written to a temporary name, then renamed; a device such as /dev/null is written "
+    "through, - is standard output).",
+)
+@click.option(
+    "--expires",
+    metavar="DURATION",
+    help="Sign an expiry this long after the build time (90d, 12h, 2w); installers refuse the bundle after it.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary (docs/schemas/build.json).")
 def build(
@@ -59,6 +68,7 @@ def build(
     unsigned: bool,
     pip_version: str | None,
     output: Path,
+    expires: str | None,
     as_json: bool,
     **params: Any,
 ) -> None:
@@ -84,12 +94,20 @@ def build(
     fetch = fetch_request(
         project_dir, output, params, progress=progress.files, on_download=progress.downloaded
     )
-    request = BuildRequest(fetch=fetch, sign_keys=tuple(keys), pip_version=pip_version)
+    from netbundle.bundle.buildtime import parse_duration
+
+    request = BuildRequest(
+        fetch=fetch,
+        sign_keys=tuple(keys),
+        pip_version=pip_version,
+        expires_after=parse_duration(expires) if expires else None,
+    )
     try:
         result = build_bundle(request)
     finally:
         progress.finish()
-    click.echo(render_result(result, as_json))
+    # the bundle itself went to standard output (-o -): the summary goes to stderr
+    click.echo(render_result(result, as_json), err=str(output) == "-")
 
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
@@ -206,7 +224,7 @@ def merge(
     result = merge_bundles(
         parts, output, policy=_trust_policy(trust_files), sign_keys=load_signing_keys(sign_keys, password_env)
     )
-    click.echo(render_result(result, as_json))
+    click.echo(render_result(result, as_json), err=str(output) == "-")  # -o -: the bundle is on stdout
 
 
 SIGN_EPILOG = """

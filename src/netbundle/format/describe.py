@@ -94,6 +94,7 @@ def describe(
         "format_version": manifest.format_version,
         "builder_version": manifest.builder_version,
         "build_time": manifest.build_time,
+        "expires": manifest.expires,
         "manifest_sha256": manifest_sha256,
         "lock": {"content_hash": manifest.lock_content_hash, "sha256": manifest.lock_sha256},
         "verified": verified,
@@ -190,8 +191,11 @@ def render_description(data: Mapping[str, Any]) -> str:
     lines = [
         "{} {}  bundle {}".format(data["project"]["name"], data["project"]["version"], data["bundle_id"]),
         "  {}; signed by: {}".format(state[data["verified"]], ", ".join(data["signers"]) or "nobody"),
-        "  built {} by netbundle {}; format {}".format(
-            data["build_time"], data["builder_version"], data["format_version"]
+        "  built {} by netbundle {}; format {}; {}".format(
+            data["build_time"],
+            data["builder_version"],
+            data["format_version"],
+            "expires {}".format(data["expires"]) if data.get("expires") else "no expiry",
         ),
         "  manifest sha256 {}; {} files, {} payload bytes (the listed files; the .tar is larger)".format(
             data["manifest_sha256"], data["files"], data["payload_bytes"]

@@ -11,6 +11,11 @@ The rule both halves hold (the builder asserts it before signing, the verifier c
 installed): **every hash in a target's requirement files is a file the manifest assigns to that target**. pip is
 then handed exactly that target's files (:func:`target_files`); a file of another target, say a higher manylinux
 level of the same version, can never be preferred by pip and fail ``--require-hashes`` on the host.
+pip reads these files, and a requirements file can carry options (``--find-links URL``, ``--index-url``, ``-r``,
+``-e``...): a name or version with a newline in it would smuggle one in, signed. So the renderer refuses any
+name that is not a PEP 508 name and any version with characters no PEP 440 version has, and the installer accepts
+a file only in exactly the shape above (:func:`parse_strict`, :func:`check_bundle_locks`) before pip sees it; the
+lenient :func:`parse_group_lock` serves the drift check and ee-context on files already checked that way.
 """
 
 from __future__ import annotations
@@ -22,12 +27,23 @@ from ..errors import BundleFormatError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Mapping, Sequence, Tuple
+    from typing import Dict, List, Mapping, NoReturn, Optional, Sequence, Tuple
 
     from .manifest import Manifest
+    from .tar import VerifiedBundle
 
 _HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
 _SEPARATORS = re.compile(r"[-_.]+")
+#: PEP 508 distribution names ("names"): ASCII letters and digits, with ``.``, ``_``, ``-`` inside.
+NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
+#: Every spelling PEP 440 allows uses only these characters (``1!2.0rc1.post2.dev3+local.7``, ``1.0-1``).
+VERSION = re.compile(r"^[0-9][A-Za-z0-9.!+_-]*\Z|^[vV][0-9][A-Za-z0-9.!+_-]*\Z")
+SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+#: Target and group names that may appear in the header comment.
+LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_REQUIREMENT = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[A-Za-z0-9.!+_-]+) \\\Z")
+_HASH_LINE = re.compile(r"^    --hash=sha256:(?P<hash>[0-9a-f]{64})(?P<more> \\)?\Z")
+_COMMENT = re.compile(r"^#[^\x00-\x1f\x7f\\]*\Z")
 
 
 @dataclass(frozen=True)
@@ -40,7 +56,14 @@ class Pin:
 
 
 def render_group_lock(target: str, group: str, packages: Sequence[Tuple[str, str, str]]) -> str:
-    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each."""
+    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each.
+
+    :raises ValueError: a name, version, hash, target or group that could not be read back by
+        :func:`parse_strict` (the builder checks its inputs first; this is the last line of defence).
+    """
+    for label in (target, group):
+        if not LABEL.match(label):
+            raise ValueError("not a target or group name: {!r}".format(label))
     lines = [
         "# netbundle: target {}, group {}; every hash is a file in this bundle's wheels/".format(
             target, group
@@ -48,8 +71,26 @@ def render_group_lock(target: str, group: str, packages: Sequence[Tuple[str, str
         "# pip install --no-index --find-links wheels/ --require-hashes --only-binary=:all: -r this-file",
     ]
     for name, version, sha256 in sorted(packages):
+        problem = pin_problem(name, version, sha256)
+        if problem:
+            raise ValueError(problem)
         lines.append("{}=={} \\\n    --hash=sha256:{}".format(name, version, sha256))
     return "\n".join(lines) + "\n"
+
+
+def pin_problem(name: str, version: str, sha256: str) -> str:
+    """Why ``name==version --hash=sha256:sha256`` cannot be a line of a bundle lock, or ``""``.
+
+    >>> pin_problem("six", "1.16.0", "a" * 64), pin_problem("six", "1.0\\n--find-links x", "a" * 64)[:40]
+    ('', "'1.0\\\\n--find-links x' is not a PEP 440 v")
+    """
+    if not NAME.match(name):
+        return "{!r} is not a PEP 508 distribution name".format(name)
+    if not VERSION.match(version):
+        return "{!r} is not a PEP 440 version (of {})".format(version, name)
+    if not SHA256.match(sha256):
+        return "{!r} is not a sha256 hex digest (of {} {})".format(sha256, name, version)
+    return ""
 
 
 def parse_group_lock(text: str) -> Tuple[Pin, ...]:
@@ -154,3 +195,74 @@ def check_assignments(manifest: Manifest, lock_texts: Mapping[str, str], bundle:
             "{}: {}{}".format(bundle, shown, more),
             hint="the bundle's locks and its manifest disagree; rebuild it with `netbundle build`",
         )
+
+
+def parse_strict(text: str, where: str) -> Tuple[Pin, ...]:
+    """The pins of a bundle requirements file that has exactly the shape :func:`render_group_lock` writes.
+
+    Comment lines (``#`` and printable text) may come anywhere; every other line is ``name==version \\`` followed
+    by one or more ``    --hash=sha256:<hex>`` lines, all but the last ending in `` \\``. Anything else (an
+    option, a marker, a URL, an extra, a blank line inside an entry) is refused.
+
+    :raises BundleFormatError: naming ``where`` and the line.
+    """
+    pins: List[Pin] = []
+    current: Optional[Tuple[str, str, List[str]]] = None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, 1):
+        if current is not None:
+            match = _HASH_LINE.match(line)
+            if not match:
+                _refuse(where, number, line, "a `    --hash=sha256:<64 hex>` line")
+            current[2].append(match.group("hash"))
+            if not match.group("more"):
+                pins.append(Pin(_canonical(current[0]), current[1], tuple(current[2])))
+                current = None
+            continue
+        if _COMMENT.match(line):
+            continue
+        match = _REQUIREMENT.match(line)
+        if not match or pin_problem(match.group("name"), match.group("version"), "0" * 64):
+            _refuse(where, number, line, "a comment or `name==version \\`")
+        current = (match.group("name"), match.group("version"), [])
+    if current is not None:
+        raise BundleFormatError(
+            "{}: the entry for {} ends without its last --hash line".format(where, current[0])
+        )
+    return tuple(pins)
+
+
+def _refuse(where: str, number: int, line: str, expected: str) -> NoReturn:
+    raise BundleFormatError(
+        "{}, line {}: {!r} is not in the shape netbundle writes (expected {})".format(
+            where, number, line[:80], expected
+        ),
+        hint="do not install this bundle: its requirement files were not written by netbundle build",
+    )
+
+
+def check_bundle_locks(bundle: VerifiedBundle, members: Sequence[str]) -> Tuple[Pin, ...]:
+    """:func:`parse_strict` on the staged lock ``members`` of ``bundle``; every hash must be a file it carries.
+
+    :raises BundleFormatError: a lock is not in netbundle's shape, or allows a file the bundle does not carry.
+    """
+    carried = frozenset(entry.sha256 for entry in bundle.manifest.files)
+    pins: List[Pin] = []
+    for member in members:
+        try:
+            text = bundle.member_path(member).read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise BundleFormatError("{}: not UTF-8 text".format(member)) from None
+        for pin in parse_strict(text, member):
+            foreign = [digest for digest in pin.hashes if digest not in carried]
+            if foreign:
+                raise BundleFormatError(
+                    "{}: {}=={} allows sha256 {}, which is no file of this bundle".format(
+                        member, pin.name, pin.version, foreign[0]
+                    ),
+                    hint="do not install this bundle: its requirement files were not written by netbundle build",
+                )
+            pins.append(pin)
+    return tuple(pins)

@@ -17,35 +17,41 @@ import time
 import warnings
 from dataclasses import dataclass, field
 
+from ..errors import BundleFormatError
 from .layout import FILE_KINDS, TOP_DIRS
+from .locks import VERSION
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 FORMAT_MAJOR = 1
-FORMAT_MINOR = 1  # 1.1: origin.build.requirements
+FORMAT_MINOR = 1  # 1.1: origin.build.requirements, optional signed ``expires``
 FORMAT_VERSION = "{}.{}".format(FORMAT_MAJOR, FORMAT_MINOR)
 
 ORIGIN_KINDS = ("index", "url", "file", "directory", "git")
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_BUILD_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!_-]+( sha256:[0-9a-f]{64})?$")
-_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_BUILD_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
+_BUILD_PIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9.+!_-]+( sha256:[0-9a-f]{64})?\Z")
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_BUILD_TIME = re.compile(r"^[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z\Z")
 #: The one timestamp format of manifests, receipts and reports: UTC, whole seconds (``2026-01-01T00:00:00Z``).
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_FORMAT = re.compile(r"^(\d+)\.(\d+)$")
+_FORMAT = re.compile(r"^([0-9]+)\.([0-9]+)\Z")
 #: Member paths: relative, forward slashes, no empty/dot/dot-dot parts, a conservative character set.
-_PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*\Z")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 _ENV_DENIED_PREFIXES = ("PYTHON", "PIP_", "LD_", "NETBUNDLE_")
 _ENV_DENIED = ("PATH", "VIRTUAL_ENV", "__PYVENV_LAUNCHER__")
 
 
-class ManifestError(ValueError):
-    """The manifest is not valid format-1 JSON; ``problems`` lists every issue with its JSON path."""
+class ManifestError(BundleFormatError, ValueError):
+    """The manifest is not valid format-1 JSON; ``problems`` lists every issue with its JSON path.
+
+    A :class:`~netbundle.errors.BundleFormatError` (exit 10) wherever it surfaces, and a ``ValueError`` for the
+    builder, which renders manifests.
+    """
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
@@ -151,6 +157,8 @@ class Manifest:
     skip_imports: Tuple[str, ...] = ()
     #: ``rehearse.env``: variables set for the rehearsal's import and smoke steps (e.g. DJANGO_SETTINGS_MODULE).
     rehearse_env: Mapping[str, str] = field(default_factory=dict)
+    #: Signed expiry (format 1.1): after this time installers refuse the bundle (``--allow-expired`` overrides).
+    expires: Optional[str] = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def file(self, path: str) -> FileEntry:
@@ -212,6 +220,8 @@ def manifest_to_dict(manifest: Manifest) -> Dict[str, Any]:
         "sbom": manifest.sbom,
         "rehearse": _rehearse_to_dict(manifest),
     }  # type: Dict[str, Any]
+    if manifest.expires is not None:
+        data["expires"] = manifest.expires
     for key, value in manifest.extra.items():
         data.setdefault(key, value)
     return data
@@ -302,16 +312,42 @@ def _origin_to_dict(origin: Origin) -> Dict[str, Any]:
 def parse_manifest(raw: bytes) -> Manifest:
     """Parse and validate manifest bytes; raise :class:`ManifestError` listing every problem.
 
-    Only call this on bytes whose signature has been verified: nothing here is trusted before that.
+    Only call this on bytes whose signature has been verified: nothing here is trusted before that. The bytes must
+    be exactly what :func:`canonical_json` renders from what they parse to (sorted keys, no whitespace, one final
+    newline, no duplicate keys, no NaN/Infinity or floats): only canonical bytes are ever signed, so any other
+    spelling is a different parser's reading waiting to happen.
     """
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        problems = _validate(data)
+    except RecursionError:
+        raise ManifestError(["$: nested too deeply"]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ManifestError(["$: not UTF-8 JSON ({})".format(exc)]) from None
-    problems = _validate(data)
     if problems:
         raise ManifestError(problems)
+    try:
+        canonical = canonical_json(data)
+    except (TypeError, RecursionError) as exc:
+        raise ManifestError(["$: not canonical JSON ({})".format(exc)]) from None
+    if canonical != raw:
+        raise ManifestError(
+            ["$: not canonical JSON (netbundle writes sorted keys, no whitespace and one final newline)"]
+        )
     return _build(data)
+
+
+def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    seen = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise ValueError("duplicate key {!r}".format(key))
+        seen.add(key)
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError("{} is not JSON".format(name))
 
 
 def is_safe_member_path(path: str) -> bool:
@@ -371,7 +407,7 @@ def _validate(data: Any) -> List[str]:
     c.match(c.get(data, "bundle_id", str, "$"), _TARGET, "$.bundle_id", "a bundle id")
     project = c.get(data, "project", dict, "$")
     c.match(c.get(project, "name", str, "$.project"), _NAME, "$.project.name", "a normalised name")
-    c.get(project, "version", str, "$.project")
+    c.match(c.get(project, "version", str, "$.project"), VERSION, "$.project.version", "a PEP 440 version")
     builder = c.get(data, "builder", dict, "$")
     c.get(builder, "version", str, "$.builder")
     c.match(c.get(data, "build_time", str, "$"), _BUILD_TIME, "$.build_time", "YYYY-MM-DDTHH:MM:SSZ")
@@ -392,6 +428,11 @@ def _validate(data: Any) -> List[str]:
     for index, path in enumerate(c.strings(data, "project_artifacts", "$")):
         if path not in paths:
             c.problems.append("$.project_artifacts[{}]: {!r} is not in files".format(index, path))
+    expires = c.get(data, "expires", str, "$", optional=True)
+    c.match(expires, _BUILD_TIME, "$.expires", "YYYY-MM-DDTHH:MM:SSZ")
+    build_time = data.get("build_time")
+    if isinstance(expires, str) and isinstance(build_time, str) and expires <= build_time:
+        c.problems.append("$.expires: {!r} is not after the build time {!r}".format(expires, build_time))
     rehearse = c.get(data, "rehearse", dict, "$", optional=True)
     if rehearse is not None:
         c.strings(rehearse, "smoke", "$.rehearse")
@@ -476,7 +517,7 @@ def _validate_targets(data: Dict[str, Any], c: _Checker, paths: Dict[str, str], 
         for group, path in locks.items():
             if group not in groups:
                 c.problems.append("{}.locks.{}: group not in $.groups".format(where, group))
-            if paths.get(path) != "lock":
+            if not isinstance(path, str) or paths.get(path) != "lock":
                 c.problems.append("{}.locks.{}: {!r} is not a lock file in files".format(where, group, path))
         pylock = c.get(entry, "pylock", str, where)
         if pylock is not None and paths.get(pylock) != "pylock":
@@ -490,7 +531,7 @@ def _validate_packages(
     for index, entry in enumerate(c.get(data, "packages", list, "$") or []):
         where = "$.packages[{}]".format(index)
         c.match(c.get(entry, "name", str, where), _NAME, where + ".name", "a normalised name")
-        c.get(entry, "version", str, where)
+        c.match(c.get(entry, "version", str, where), VERSION, where + ".version", "a PEP 440 version")
         for group in c.strings(entry, "groups", where):
             if group not in groups:
                 c.problems.append("{}.groups: {!r} not in $.groups".format(where, group))
@@ -554,6 +595,7 @@ def _build(data: Dict[str, Any]) -> Manifest:
         "pip_wheel",
         "sbom",
         "rehearse",
+        "expires",
     }
     return Manifest(
         format_version=data["format_version"],
@@ -575,6 +617,7 @@ def _build(data: Dict[str, Any]) -> Manifest:
         smoke=tuple((data.get("rehearse") or {}).get("smoke", ())),
         skip_imports=tuple((data.get("rehearse") or {}).get("skip_imports", ())),
         rehearse_env=dict((data.get("rehearse") or {}).get("env") or {}),
+        expires=data.get("expires"),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from .. import _atomic
 from ..errors import BundleFormatError, IntegrityError
-from . import layout, trust
+from . import layout, staging_write, trust
 from . import locks as lock_format
 from . import manifest as manifest_format
 
@@ -116,7 +116,11 @@ def verify_bundle(
             head, signatures, first = _read_head(archive, name)
             signers = trust.verify_manifest(head, signatures, policy, backend)
             parsed = _parse(head, name)
-            lock_texts = _check_members(archive, first, parsed, name, staging)
+            trust.check_comments(signatures, signers, parsed.bundle_id)
+            try:
+                lock_texts = _check_members(archive, first, parsed, name, staging)
+            except staging_write.StagingWriteError as exc:
+                raise staging_write.staging_error(exc, staging or pathlib.Path(), parsed, name) from None
             lock_format.check_assignments(parsed, lock_texts, name)
     except BaseException:
         if staging is not None:
@@ -173,10 +177,15 @@ def _read_small(archive: tarfile.TarFile, member: tarfile.TarInfo, limit: int, n
                 name, member.name, member.size, limit
             )
         )
-    stream = archive.extractfile(member)
-    data = stream.read() if stream is not None else b""
+    try:
+        stream = archive.extractfile(member)
+        data = stream.read() if stream is not None else b""
+    except (tarfile.TarError, EOFError, OSError):
+        data = b""
     if len(data) != member.size:
         raise BundleFormatError("{}: member {} is truncated".format(name, member.name))
+    if not _zero_padding(archive.fileobj, member):  # type: ignore[arg-type]  # the file tarfile opened ("r:")
+        raise BundleFormatError("{}: data hidden in the padding after member {}".format(name, member.name))
     return data
 
 
@@ -264,6 +273,9 @@ def _check_members(
             _fail(name, [*problems, (BundleFormatError, exc.message)])
     missing = sorted(set(expected) - seen)
     problems.extend((IntegrityError, "{!r}: missing".format(path)) for path in missing)
+    trailing = _trailing_problem(archive)
+    if trailing:
+        problems.append((BundleFormatError, trailing))
     if problems:
         _fail(name, problems)
     return lock_texts
@@ -274,6 +286,29 @@ def _lock_text(data: bytes, member: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return "# {} is not UTF-8\n".format(member)  # its pins then cannot match: reported as unassigned
+
+
+#: What may follow the last member: the two zero blocks that end a tar and the zero padding to a full record.
+_MAX_END = 2 * tarfile.BLOCKSIZE + tarfile.RECORDSIZE
+
+
+def _trailing_problem(archive: tarfile.TarFile) -> str:
+    """Why the bytes after the last member are not just a tar's end (or ``""``).
+
+    ``tarfile`` stops quietly at a zero block, a garbled header or a cut header after the first member, so a
+    member hidden behind a zero block, or any appended data, would otherwise go unnoticed.
+    """
+    raw: io.BufferedIOBase = archive.fileobj  # type: ignore[assignment]
+    end = archive.offset
+    size = os.fstat(raw.fileno()).st_size
+    if size - end > _MAX_END:
+        return "{} bytes after the end of the tar archive (at most {} zero bytes end it)".format(
+            size - end, _MAX_END
+        )
+    raw.seek(end)
+    if raw.read(size - end).strip(b"\0"):
+        return "data after the end of the tar archive (at byte {})".format(end)
+    return ""
 
 
 def _fail(name: str, problems: List[Problem]) -> NoReturn:
@@ -323,7 +358,8 @@ def _copy_member(
     target = None
     if staging is not None:
         target = staging.joinpath(*member.name.split("/"))
-        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with staging_write.writing(target):
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     digest, size = _hash_copy(raw, member.size, target, buffer, kept)
     if size != entry.size:
         return IntegrityError, "{!r}: {} bytes, the manifest says {} (truncated)".format(
@@ -331,7 +367,16 @@ def _copy_member(
         )
     if digest != entry.sha256:
         return IntegrityError, "{!r}: sha256 differs from the manifest".format(member.name)
+    if not _zero_padding(raw, member):
+        return BundleFormatError, "{!r}: data hidden in the padding after it".format(member.name)
     return None
+
+
+def _zero_padding(raw: io.BufferedIOBase, member: tarfile.TarInfo) -> bool:
+    """Whether the bytes between the member's data and the next 512-byte block are zeros, as the writer pads:
+    anything else there is data no hash covers (one bundle, two byte strings)."""
+    raw.seek(member.offset_data + member.size)
+    return not raw.read(-member.size % tarfile.BLOCKSIZE).strip(b"\0")
 
 
 def _hash_copy(
@@ -347,7 +392,8 @@ def _hash_copy(
     size = 0
     out = None
     if target is not None:
-        fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with staging_write.writing(target):
+            fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
         out = os.fdopen(fd, "wb")
     try:
         while size < length:
@@ -358,13 +404,18 @@ def _hash_copy(
             digest.update(chunk)
             size += count
             if out is not None:
-                out.write(chunk)
+                with staging_write.writing(target):
+                    out.write(chunk)
             if kept is not None:
                 kept.append(bytes(chunk))
     finally:
         if out is not None:
-            out.close()
+            with staging_write.writing(target):
+                out.close()
     return digest.hexdigest(), size
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 # --- staging -------------------------------------------------------------------------------------------------------
@@ -446,7 +497,7 @@ def write_bundle(
         if not manifest_format.is_safe_member_path(path):
             raise ValueError("unsafe bundle member path: {}".format(path))
         members.append((path, files[path]))
-    out.parent.mkdir(parents=True, exist_ok=True)
+    _atomic.prepare_output(out)
     with (
         _atomic.atomic_output(out) as raw,
         tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,

@@ -40,13 +40,13 @@ from . import minisign
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import os
-    from typing import List, Mapping, Optional, Sequence, Set, Tuple, Union
+    from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
     from .minisign import PublicKey
 
 TRUST_HEADER = "netbundle-trust 1"
 ENDORSEMENT_CONTEXT = b"netbundle key endorsement 1\n"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]*\Z")
 
 #: Outcomes of one signature file (see :class:`SignatureCheck`).
 VALID = "valid"
@@ -64,6 +64,9 @@ class TrustPolicy:
     keys: Tuple[PublicKey, ...]
     threshold: int = 1
     names: Tuple[str, ...] = ()
+    #: Endorsements besides each key's own ``endorsed_by``, as ``(key id, endorser key id)``: a merged policy keeps
+    #: every endorsement any of its parts knew, so the order of ``--trust`` files cannot split a lineage.
+    links: Tuple[Tuple[bytes, bytes], ...] = ()
 
     def __post_init__(self) -> None:
         ids = [key.key_id for key in self.keys]
@@ -83,16 +86,29 @@ class TrustPolicy:
 
     def lineage(self, key: PublicKey) -> bytes:
         """The key id that ``key``'s endorsement chain starts from (its own id when it was not endorsed, or when
-        its endorser is not in this policy). Signatures of one lineage count once toward the threshold."""
-        seen = {key.key_id}
-        current = key
-        while current.endorsed_by:
-            parent = self.find(current.endorsed_by)
-            if parent is None or parent.key_id in seen:
-                break
-            seen.add(parent.key_id)
-            current = parent
-        return current.key_id
+        its endorser is not in this policy). Signatures of one lineage count once toward the threshold.
+
+        Keys connected by endorsements in any direction are one lineage; when a merged policy joins chains that
+        start from several keys, the smallest of those key ids names it (so the answer does not depend on order).
+        """
+        listed = {k.key_id for k in self.keys}
+        pairs = [(k.key_id, k.endorsed_by) for k in self.keys if k.endorsed_by] + list(self.links)
+        edges: Dict[bytes, Set[bytes]] = {}
+        endorsed: Set[bytes] = set()
+        for child, parent in pairs:
+            if child in listed and parent in listed and child != parent:
+                edges.setdefault(child, set()).add(parent)
+                edges.setdefault(parent, set()).add(child)
+                endorsed.add(child)
+        component = {key.key_id}
+        todo = [key.key_id]
+        while todo:
+            for neighbour in edges.get(todo.pop(), ()):
+                if neighbour not in component:
+                    component.add(neighbour)
+                    todo.append(neighbour)
+        roots = component - endorsed
+        return min(roots or component)
 
     def describe(self, key: PublicKey) -> str:
         """``name (KEYID)`` for a trusted key, the bare key id otherwise."""
@@ -335,7 +351,8 @@ def _statements(text: str) -> List[Tuple[int, str]]:
 
 
 def _threshold(fields: Sequence[str], here: str, problems: List[str]) -> Optional[int]:
-    if len(fields) != 2 or not fields[1].isdigit() or int(fields[1]) < 1:
+    # ASCII digits only: str.isdigit() is also true for "²", which int() refuses, and for other scripts' digits
+    if len(fields) != 2 or not re.match(r"^[0-9]{1,6}$", fields[1]) or int(fields[1]) < 1:
         problems.append("{}: expected 'threshold N' with N >= 1".format(here))
         return None
     return int(fields[1])
@@ -409,8 +426,36 @@ def _check_endorsement(
         ) from None
 
 
+def check_comments(signatures: Mapping[str, bytes], signers: Sequence[PublicKey], bundle_id: str) -> None:
+    """Every counted signature's trusted comment names ``bundle_id`` (the builder writes
+    ``netbundle bundle <bundle_id>``): what ``minisign -V`` shows a person is then this bundle's id.
+
+    Call after :func:`verify_manifest` (the comments are covered by the global signatures it checked).
+
+    :raises SignatureInvalidError: a trusted comment names no or another bundle.
+    """
+    counted = {key.key_id_hex for key in signers}
+    for member in sorted(signatures):
+        try:
+            signature = minisign.parse_signature(signatures[member].decode("utf-8"), member)
+        except (UnicodeDecodeError, SignatureInvalidError):
+            continue  # verify_manifest already refused a malformed signature by a trusted key
+        if signature.key_id_hex in counted and bundle_id not in signature.trusted_comment.split():
+            raise SignatureInvalidError(
+                "{}: its trusted comment {!r} does not name bundle {}".format(
+                    member, signature.trusted_comment, bundle_id
+                ),
+                hint="the signature was made for another bundle; sign this one (netbundle build --sign-key)",
+            )
+
+
 def merge_policies(policies: Sequence[TrustPolicy]) -> TrustPolicy:
-    """One policy: every key once (first name wins), the highest threshold.
+    """One policy: every key once (first name wins, for display), the highest threshold, every endorsement.
+
+    What decides a verification does not depend on the order of ``policies``: the key set, the threshold and the
+    lineages are the same for every order (a plain ``.pub`` of an endorsed key listed before the trust file that
+    endorses it no longer makes that key a lineage of its own). Of several copies of one key, an endorsed one is
+    kept (the smallest endorsement, so the choice is order-free too).
 
     :raises ValueError: no policy given.
     """
@@ -418,14 +463,29 @@ def merge_policies(policies: Sequence[TrustPolicy]) -> TrustPolicy:
         raise ValueError("merge_policies needs at least one policy")
     keys: List[PublicKey] = []
     names: List[str] = []
+    links: Set[Tuple[bytes, bytes]] = set()
     for policy in policies:
+        links.update(policy.links)
         for index, key in enumerate(policy.keys):
-            if any(known.key_id == key.key_id for known in keys):
+            if key.endorsed_by:
+                links.add((key.key_id, key.endorsed_by))
+            known = next((i for i, k in enumerate(keys) if k.key_id == key.key_id), None)
+            if known is not None:
+                keys[known] = _preferred(keys[known], key)
                 continue
             name = policy.names[index] if policy.names else key.key_id_hex
             if name in names:
                 name = "{}-{}".format(name, key.key_id_hex)
             keys.append(key)
             names.append(name)
+    own = {(k.key_id, k.endorsed_by) for k in keys if k.endorsed_by}
     threshold = max(policy.threshold for policy in policies)
-    return TrustPolicy(keys=tuple(keys), threshold=threshold, names=tuple(names))
+    return TrustPolicy(
+        keys=tuple(keys), threshold=threshold, names=tuple(names), links=tuple(sorted(links - own))
+    )
+
+
+def _preferred(one: PublicKey, other: PublicKey) -> PublicKey:
+    """Of two copies of a key, the endorsed one; of two endorsed ones, the smaller endorsement."""
+    ranked = sorted((one, other), key=lambda k: (not k.endorsed_by, k.endorsed_by, k.endorsement))
+    return ranked[0]

@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from netbundle._types import NormalizedName, Sha256
 from netbundle.errors import InputError
+from netbundle.lock.identifiers import check_name, check_version
 from netbundle.lock.model import DependencySpec, Lock, LockedFile, LockedPackage, PackageSource
 
 _log = logging.getLogger(__name__)
@@ -136,6 +137,8 @@ def _package(
     name, version = raw.get("name"), raw.get("version")
     if not isinstance(name, str) or not isinstance(version, str):
         raise InputError(f"{where}: package #{index + 1} has no name or version")
+    check_name(name, f"{where}: package #{index + 1}")
+    check_version(version, f"{where}: package {name}")
     here = f"{where}: package {name} {version}"
     groups = raw.get("groups", ())
     source = _source(raw.get("source"), here)

@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name
 
 from netbundle.errors import InputError
 from netbundle.format.manifest import env_name_problem
+from netbundle.lock.identifiers import check_name, check_version
 
 if TYPE_CHECKING:
     from netbundle.lock.model import SourcePriority
@@ -107,12 +108,16 @@ def parse_pyproject(data: Mapping[str, object], *, where: str = "pyproject.toml"
     package_mode = bool(poetry.get("package-mode", True))
     if not isinstance(name, str) and package_mode:
         raise InputError(f"{where}: no project name in [project] or [tool.poetry]", hint="add `name = ...`")
+    version = str(project.get("version") or poetry.get("version") or "0")
+    if isinstance(name, str):
+        check_name(name, f"{where}: project name")
+    check_version(version, f"{where}: project version")
     requires_python = project.get("requires-python")
     if requires_python is None:
         requires_python = _table(poetry, "dependencies", where).get("python")
     return Project(
         name=canonicalize_name(name) if isinstance(name, str) else "",
-        version=str(project.get("version") or poetry.get("version") or "0"),
+        version=version,
         requires_python=str(requires_python) if requires_python is not None else None,
         groups=_groups(project, poetry, data, where),
         extras=_extras(project, poetry),

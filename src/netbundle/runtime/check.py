@@ -7,13 +7,16 @@ Three comparisons, each a pure function over plain data (the I/O only gathers th
   (plus the bundle's pip);
 - files vs the RECORD of each distribution (sha256 from RECORD; changed or missing). RECORD entries without a
   hash (RECORD itself, files added by the installer) and ``.pyc`` files (rewritten by Python at will) are skipped,
-  and the report counts them.
+  and the report counts them;
+- files in site-packages and ``bin/`` that no RECORD owns (``sitecustomize.py``, a ``*.pth``, an extra script),
+  except what Python and venv write themselves (:mod:`netbundle.runtime.unowned`).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import pathlib
 import shutil
 import tempfile
@@ -25,13 +28,13 @@ from ..errors import JSON_FORMAT, DriftError, PrefixError, UsageError
 from ..format.locks import pinned_versions
 from ..format.tar import verify_bundle
 from . import generations as gens
+from . import unowned
 from .receipt import Receipt
 from .venv import iter_distributions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import os
-    from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+    from typing import AbstractSet, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
     from ..format.tar import VerifiedBundle
     from ..format.trust import TrustPolicy
@@ -92,10 +95,12 @@ class DriftReport:
     files_checked: int
     files_skipped: int
     bundle: Optional[str] = None
+    #: Files no RECORD owns, relative to the generation's directory.
+    unowned: Tuple[str, ...] = ()
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.distributions or self.files)
+        return bool(self.distributions or self.files or self.unowned)
 
     @property
     def exit_code(self) -> int:
@@ -113,6 +118,7 @@ class DriftReport:
             "files": [f.to_json() for f in self.files],
             "files_checked": self.files_checked,
             "files_skipped": self.files_skipped,
+            "unowned": list(self.unowned),
         }
 
     def render_text(self) -> str:
@@ -133,6 +139,7 @@ def render_drift(report: DriftReport) -> str:
     ]
     lines.extend("  " + d.describe() for d in report.distributions)
     lines.extend("  {}: {} {}".format(f.distribution, f.path, f.kind) for f in report.files)
+    lines.extend("  {}: no RECORD owns this file".format(path) for path in report.unowned)
     return "\n".join(lines)
 
 
@@ -204,7 +211,8 @@ def check(
         raise PrefixError("prefix {} has no current generation".format(root), hint="install a bundle first")
     receipt = generation.receipt
     site = [str(generation.path / p) for p in receipt.site_packages]
-    installed, file_drift, checked, skipped = _scan(site)
+    installed, file_drift, checked, skipped, owned = _scan(site)
+    stray = _unowned(generation.path, site, owned)
     drift = diff_distributions(receipt.distributions, installed, "receipt")
     if bundle is not None:
         if policy is None:
@@ -220,11 +228,21 @@ def check(
         checked,
         skipped,
         str(bundle) if bundle is not None else None,
+        stray,
     )
 
 
-def _scan(site: Sequence[str]) -> Tuple[Dict[str, str], List[FileDrift], int, int]:
-    """Installed versions, file drift, and the numbers of checked and skipped RECORD entries."""
+def _unowned(directory: pathlib.Path, site: Sequence[str], owned: AbstractSet[str]) -> Tuple[str, ...]:
+    scripts = str(directory / "bin")
+    present = unowned.iter_present([*site, scripts])
+    base = str(directory.resolve())
+    found = unowned.unowned_files(present, owned, str(pathlib.Path(scripts).resolve()))
+    return tuple(os.path.relpath(path, base) for path in found)
+
+
+def _scan(site: Sequence[str]) -> Tuple[Dict[str, str], List[FileDrift], int, int, Set[str]]:
+    """Installed versions, file drift, the numbers of checked and skipped RECORD entries, and every owned path."""
+    owned = set()  # type: Set[str]
     versions = {}  # type: Dict[str, str]
     drift = []  # type: List[FileDrift]
     checked = skipped = 0
@@ -234,6 +252,7 @@ def _scan(site: Sequence[str]) -> Tuple[Dict[str, str], List[FileDrift], int, in
         expected = {}
         actual = {}  # type: Dict[str, Optional[str]]
         for entry in dist.files or ():
+            owned.add(unowned.normalized(str(entry.locate())))
             spec = "{}={}".format(entry.hash.mode, entry.hash.value) if entry.hash else None
             if not is_checked_entry(str(entry), spec):
                 skipped += 1
@@ -242,7 +261,7 @@ def _scan(site: Sequence[str]) -> Tuple[Dict[str, str], List[FileDrift], int, in
             expected[str(entry)] = str(spec)
             actual[str(entry)] = _digest_of(pathlib.Path(str(entry.locate())))
         drift += diff_files(name, expected, actual)
-    return versions, drift, checked, skipped
+    return versions, drift, checked, skipped, owned
 
 
 def _digest_of(path: pathlib.Path) -> Optional[str]:

@@ -62,7 +62,7 @@ COMMANDS: Tuple[CommandSpec, ...] = (
         "check a bundle's signatures and every file; write nothing",
         opt.verify_options,
         _c.run_verify,
-        _SIGNATURE_CODES,
+        (*_SIGNATURE_CODES, 16),
     ),
     CommandSpec(
         "inspect",
@@ -90,7 +90,7 @@ COMMANDS: Tuple[CommandSpec, ...] = (
         "verify, then install a bundle as a new generation of a prefix",
         opt.install_options,
         _c.run_install,
-        (*_SIGNATURE_CODES, 6, 20, 21, 24, 26),
+        (*_SIGNATURE_CODES, 6, 16, 20, 21, 24, 26),
     ),
     CommandSpec(
         "rollback",

@@ -10,6 +10,7 @@ loads only what it uses.
 from __future__ import annotations
 
 import sys
+import time
 
 from ..errors import EXIT_OK, render_error_lines
 from ..format.results import dump_json, with_format
@@ -28,11 +29,14 @@ EXIT_DIFFERENT = 1
 
 def run_verify(args: argparse.Namespace) -> int:
     from ..format.describe import verification
+    from ..format.freshness import check_freshness
     from ..format.tar import verify_bundle
     from .trusted import resolve_policy
 
     policy = resolve_policy(args.trust)
-    return render(verification(verify_bundle(args.bundle, policy), policy), args)
+    bundle = verify_bundle(args.bundle, policy)
+    check_freshness(bundle.manifest, time.time(), args.allow_expired)
+    return render(verification(bundle, policy), args)
 
 
 def run_inspect(args: argparse.Namespace) -> int:
@@ -91,6 +95,7 @@ def run_install(args: argparse.Namespace) -> int:
             args.target,
             allow_downgrade=args.allow_downgrade,
             force=args.force,
+            allow_expired=args.allow_expired,
         )
         return render(plan, args)
     progress = None if args.json else terminal_progress()
@@ -105,6 +110,7 @@ def run_install(args: argparse.Namespace) -> int:
             force=args.force,
             keep=args.keep,
             progress=progress,
+            allow_expired=args.allow_expired,
         )
     finally:
         if progress is not None:

@@ -20,7 +20,6 @@ a killed run and are removed by the next run that holds the lock.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import pathlib
 import re
@@ -29,6 +28,8 @@ from dataclasses import dataclass, replace
 
 from .._atomic import fsync_dir, write_atomic
 from ..errors import JSON_FORMAT, PrefixError
+from . import prefixlock
+from .ownership import check_prefix_ownership
 from .receipt import RECEIPT, Receipt, read_receipt
 
 TYPE_CHECKING = False
@@ -49,7 +50,7 @@ SETTINGS = ".settings.json"
 #: The newest complete generations an install keeps (and ``current`` always) when neither ``--keep`` nor the
 #: prefix's setting says otherwise.
 KEEP_GENERATIONS = 5
-_GENERATION = re.compile(r"^(\d{4,})-([A-Za-z0-9._-]+)$")
+_GENERATION = re.compile(r"^([0-9]{4,})-([A-Za-z0-9._-]+)\Z")
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
     """
     path = pathlib.Path(prefix).absolute()
     marker = path / MARKER
+    check_prefix_ownership(path)
     if marker.is_file():
         return path
     if not create:
@@ -108,6 +110,7 @@ def open_prefix(prefix: Union[str, os.PathLike[str]], create: bool = False) -> p
         write_atomic(marker, MARKER_TEXT.encode("ascii"))
     except OSError as exc:
         raise PrefixError("cannot create prefix {}: {}".format(path, exc.strerror)) from None
+    check_prefix_ownership(path)
     return path
 
 
@@ -127,31 +130,15 @@ def check_new_prefix(path: pathlib.Path) -> None:
             "{} exists and is not a netbundle prefix".format(path),
             hint="choose a new or empty directory as --prefix",
         )
+    check_prefix_ownership(path)  # and nobody else could replace it, or a directory above it, meanwhile
 
 
 @contextlib.contextmanager
-def prefix_lock(prefix: pathlib.Path) -> Iterator[None]:
-    """Hold the prefix's exclusive lock for the block; fail at once when another run holds it."""
-    import fcntl  # POSIX only, like the rest of the installer
-
-    try:
-        handle = (prefix / LOCK).open("a")
-    except OSError as exc:
-        raise PrefixError("cannot open the lock of prefix {}: {}".format(prefix, exc.strerror)) from None
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise PrefixError(
-                    "prefix {} is locked by another netbundle run".format(prefix),
-                    hint="wait for it to finish; the lock is released when that process exits",
-                ) from None
-            raise PrefixError("cannot lock prefix {}: {}".format(prefix, exc.strerror)) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+def prefix_lock(prefix: pathlib.Path) -> Iterator[int]:
+    """Hold the prefix's exclusive lock for the block (its file descriptor is yielded, see :mod:`.prefixlock`);
+    fail at once when another run holds it."""
+    with prefixlock.hold(prefix / LOCK) as fd:
+        yield fd
 
 
 # --- reading generations -----------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ partial generation and the staging directory and leaves ``current`` as it was.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pathlib
+import shutil
 import signal
 import sys
 import tempfile
@@ -23,21 +25,24 @@ from typing import cast
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
-from ..errors import JSON_FORMAT, DowngradeError, InstallError, NetbundleError, PrefixError
-from ..format.locks import parse_group_lock
+from ..errors import JSON_FORMAT, DowngradeError, InstallError, NetbundleError, OutputError, PrefixError
+from ..format.freshness import check_freshness
+from ..format.locks import check_bundle_locks, parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
+from ..format.wheel import check_bundle_wheels
 from . import generations as gens
 from .findlinks import target_find_links
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
+from .ownership import create_log
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
 from .receipt import Receipt, write_receipt
 from .venv import create_venv, installed_versions
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
+    from typing import IO, Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
     from ..format.manifest import Manifest, TargetEntry
     from ..format.tar import VerifiedBundle
@@ -118,6 +123,7 @@ def install(
     force: bool = False,
     progress: Optional[Callable[[str], None]] = None,
     keep: Optional[int] = None,
+    allow_expired: bool = False,
 ) -> InstallResult:
     """Verify ``bundle_path`` and install it as the new current generation of ``prefix``.
 
@@ -128,6 +134,7 @@ def install(
     :raises BundleFormatError, IntegrityError, SignatureError: the bundle failed verification (10-15).
     :raises TargetError: no bundle target fits this host. :raises UsageError: unknown group or target.
     :raises DowngradeError: the bundle is older than the current generation and not ``allow_downgrade``.
+    :raises FreshnessError: the bundle expired or is dated in the future, and not ``allow_expired``.
     :raises InstallError: venv, pip or pip check failed, or the run was interrupted.
     :raises PrefixError: the prefix is unusable or locked by another run.
     """
@@ -142,13 +149,16 @@ def install(
         verify_bundle(bundle_path, policy)
         step = "staging the verified bundle in the new prefix (1/{})".format(STEPS)
     root = gens.open_prefix(path, create=True)
-    with gens.prefix_lock(root), _sigterm_raises():
+    with gens.prefix_lock(root) as lock_fd, _sigterm_raises():
         cleaned = tuple(gens.clean_leftovers(root))
         staging = pathlib.Path(tempfile.mkdtemp(prefix=gens.STAGING_PREFIX, dir=str(root)))
         try:
             say(step)
             bundle = verify_bundle(bundle_path, policy, staging)
-            result = _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
+            check_freshness(bundle.manifest, time.time(), allow_expired)
+            result = _install_verified(
+                bundle, root, groups, target, allow_downgrade, force, say, cleaned, lock_fd
+            )
         except (KeyboardInterrupt, _Terminated):
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
@@ -181,9 +191,10 @@ def plan_against_current(
     same = (current.bundle_id, current.target, current.groups) == (manifest.bundle_id, target, groups)
     if same and not force:
         return UNCHANGED
-    if not allow_downgrade and _is_older(manifest, current):
+    older = "" if allow_downgrade else downgrade_reason(manifest, target, current)
+    if older:
         raise DowngradeError(
-            "bundle {} ({} {}, built {}) is older than the current generation {} ({} {}, built {})".format(
+            "bundle {} ({} {}, built {}) is older than the current generation {} ({} {}, built {}): {}".format(
                 manifest.bundle_id,
                 manifest.project_name,
                 manifest.project_version,
@@ -192,21 +203,47 @@ def plan_against_current(
                 current.project,
                 current.version,
                 current.build_time,
+                older,
             ),
             hint="pass --allow-downgrade to install it anyway, or use rollback to return to a kept generation",
         )
     return INSTALLED
 
 
-def _is_older(manifest: Manifest, current: Receipt) -> bool:
+def downgrade_reason(manifest: Manifest, target: str, current: Receipt) -> str:
+    """Why ``manifest`` (installing ``target``) is older than the ``current`` generation, or ``""``.
+
+    Older: a lower project version (PEP 440); or the same version built earlier; or the same version with a
+    package the bundle carries for ``target`` at a lower version than the one installed (a rebuild of the same
+    release must not move dependencies backwards).
+    """
     try:
         new, old = Version(manifest.project_version), Version(current.version)
     except InvalidVersion:
-        new = old = Version("0")  # not comparable as versions: the build time decides
+        new = old = Version("0")  # a receipt from before versions were checked: the rest decides
     if new != old:
-        return new < old
+        return "a lower project version" if new < old else ""
     # ISO-8601 UTC timestamps of one fixed format compare correctly as strings.
-    return manifest.build_time < current.build_time
+    if manifest.build_time < current.build_time:
+        return "the same version, built earlier"
+    backwards = _packages_moved_back(manifest, target, current.distributions)
+    if backwards:
+        return "the same version, with {} moved back".format(", ".join(backwards[:3]))
+    return ""
+
+
+def _packages_moved_back(manifest: Manifest, target: str, installed: Mapping[str, str]) -> List[str]:
+    found = []
+    for package in sorted(manifest.packages, key=lambda p: p.name):
+        have = installed.get(package.name)
+        if have is None or not any(target in artifact.targets for artifact in package.artifacts):
+            continue
+        try:
+            if Version(package.version) < Version(have):
+                found.append("{} {} -> {}".format(package.name, have, package.version))
+        except InvalidVersion:
+            continue
+    return found
 
 
 def _install_verified(
@@ -218,11 +255,16 @@ def _install_verified(
     force: bool,
     say: Callable[[str], None],
     cleaned: Tuple[str, ...],
+    lock_fd: int,
 ) -> InstallResult:
     manifest = bundle.manifest
     say("choosing the target for this host (2/{})".format(STEPS))
+    check_bundle_wheels(bundle)
     target = choose_target(manifest, HostInfo.current(), wanted)
     chosen = select_groups(manifest, target, groups)
+    check_bundle_locks(
+        bundle, [target.locks[group] for group in chosen]
+    )  # only netbundle's shape reaches pip
     active = gens.current_generation(root)
     plan = plan_against_current(
         manifest, target.name, chosen, active.receipt if active else None, allow_downgrade, force
@@ -230,12 +272,11 @@ def _install_verified(
     if plan == UNCHANGED and active is not None:
         return InstallResult(UNCHANGED, root, active, None, None, cleaned)
     directory = gens.new_generation_dir(root, manifest.bundle_id)
-    (root / LOGS).mkdir(exist_ok=True)
-    log_path = root / LOGS / "{}.log".format(directory.name)
+    log_path = _log_path(root, directory.name)
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
-        with log_path.open("w") as log:
-            receipt = _build_generation(bundle, target, chosen, directory, log, log_path, say)
+        with os.fdopen(create_log(log_path), "w") as log:
+            receipt = _build_generation(bundle, target, chosen, directory, log, log_path, say, lock_fd)
         say("switching current to {} (6/{})".format(directory.name, STEPS))
         gens.switch_current(root, directory.name)
     except BaseException as exc:
@@ -255,15 +296,17 @@ def _build_generation(
     log: IO[str],
     log_path: pathlib.Path,
     say: Callable[[str], None],
+    lock_fd: int,
 ) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
     say("creating the venv (3/{})".format(STEPS))
     venv = create_venv(directory, pip_wheel, python=sys.executable)
     env = scrubbed_env(os.environ)
-    _pip_install(bundle, target, groups, str(venv.python), env, log, log_path, say)
+    _pip_install(bundle, target, groups, str(venv.python), env, log, log_path, say, lock_fd, directory)
     say("pip check (5/{})".format(STEPS))
-    checked = run(pip_check_argv(str(venv.python)), env, log)
+    # pip keeps a copy of the lock's descriptor: the prefix stays locked until pip is gone (prefixlock.py)
+    checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
     if not checked.ok:
         raise InstallError(
             "pip check failed for bundle {}: {}".format(manifest.bundle_id, _last_error(checked.output)),
@@ -286,8 +329,11 @@ def _pip_install(
     log: IO[str],
     log_path: pathlib.Path,
     say: Callable[[str], None],
+    lock_fd: int,
+    directory: pathlib.Path,
 ) -> None:
-    """``pip install`` the groups' locks from the target's own files; ``say`` counts the distributions."""
+    """``pip install`` the groups' locks from the target's own files; ``say`` counts the distributions. pip
+    inherits the prefix lock's descriptor (``lock_fd``), so the prefix stays locked until pip is gone."""
     lock_paths = [bundle.member_path(target.locks[group]) for group in groups]
     total = len(
         {
@@ -299,13 +345,14 @@ def _pip_install(
     say("pip install of {} distributions (4/{})".format(total, STEPS))
     links = [str(target_find_links(bundle, target.name))]
     argv = pip_install_argv(python, links, [str(p) for p in lock_paths])
-    done = run(argv, env, cast("IO[str]", _CountingLog(log, total, say)))  # write/flush is all run() uses
+    counting = cast("IO[str]", _CountingLog(log, total, say))  # write/flush is all run() uses
+    done = run(argv, env, counting, keep_fds=(lock_fd,))
     if not done.ok:
         raise InstallError(
             "pip install of bundle {} (target {}) failed: {}".format(
                 bundle.manifest.bundle_id, target.name, _last_error(done.output)
             ),
-            hint="pip's output is in {}".format(log_path),
+            hint=_pip_hint(done.output, directory, log_path),
         )
 
 
@@ -324,6 +371,18 @@ class _CountingLog:
 
     def flush(self) -> None:
         self.log.flush()
+
+
+def _log_path(root: pathlib.Path, name: str) -> pathlib.Path:
+    """``<prefix>/logs/<generation>.log``; ``logs`` must be a real directory (a planted link is refused)."""
+    logs = root / LOGS
+    logs.mkdir(mode=0o755, exist_ok=True)
+    if logs.is_symlink() or not logs.is_dir():
+        raise PrefixError(
+            "refusing prefix {}: {} is not a directory".format(root, logs),
+            hint="remove it; netbundle makes it",
+        )
+    return logs / "{}.log".format(name)
 
 
 def _receipt(
@@ -364,6 +423,19 @@ def _now() -> str:
     return format_timestamp(time.time())
 
 
+def _pip_hint(output: str, directory: pathlib.Path, log_path: pathlib.Path) -> str:
+    """Where pip's output is; for a full disk, also where to free space (it is not the bundle's fault)."""
+    if "No space left on device" in output or "Disk quota exceeded" in output:
+        try:
+            free = shutil.disk_usage(str(directory.parent)).free // (1024 * 1024)
+        except OSError:
+            free = 0
+        return "the disk is full: free space in {} ({} MB free now), then install again; pip's output is in {}".format(
+            directory.parent.parent, free, log_path
+        )
+    return "pip's output is in {}".format(log_path)
+
+
 def _last_error(output: str) -> str:
     """The most telling line of pip's output: its last ``ERROR:`` line, else its last line."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -373,6 +445,10 @@ def _last_error(output: str) -> str:
 
 def _reraise_as_install_error(exc: BaseException, log_path: pathlib.Path) -> None:
     """Expected failures become InstallError (exit 20); our own errors pass; bugs keep their traceback."""
+    if isinstance(exc, OutputError):  # the receipt or a marker could not be written: the disk, not the bundle
+        raise InstallError(
+            "install failed: {}; current is unchanged".format(exc.message), hint=exc.hint
+        ) from None
     if isinstance(exc, NetbundleError):
         return
     if isinstance(exc, (KeyboardInterrupt, _Terminated)):
@@ -381,9 +457,12 @@ def _reraise_as_install_error(exc: BaseException, log_path: pathlib.Path) -> Non
             hint="pip's output so far is in {}".format(log_path),
         ) from None
     if isinstance(exc, OSError):
-        raise InstallError(
-            "install failed: {}; current is unchanged".format(exc), hint="see {}".format(log_path)
-        ) from None
+        hint = "see {}".format(log_path)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = "free space in {} (the file system is full), then install again".format(
+                log_path.parent.parent
+            )
+        raise InstallError("install failed: {}; current is unchanged".format(exc), hint=hint) from None
 
 
 @contextlib.contextmanager

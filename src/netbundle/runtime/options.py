@@ -90,6 +90,7 @@ def _positive(text: str) -> int:
 def verify_options(p: argparse.ArgumentParser) -> None:
     _bundle(p)
     _trust(p)
+    _allow_expired(p)
     json_option(p)
 
 
@@ -109,6 +110,14 @@ def diff_options(p: argparse.ArgumentParser) -> None:
     json_option(p)
 
 
+def _allow_expired(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-expired",
+        action="store_true",
+        help="accept a bundle past its signed expiry or dated in the future (exit 16 otherwise)",
+    )
+
+
 def install_options(p: argparse.ArgumentParser) -> None:
     _bundle(p)
     _optional_prefix(p)
@@ -116,6 +125,7 @@ def install_options(p: argparse.ArgumentParser) -> None:
     _target(p)
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
+    _allow_expired(p)
     p.add_argument(
         "--force",
         action="store_true",

@@ -18,14 +18,16 @@ reject afterwards.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from ..errors import InstallError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Dict, List, Mapping, Optional, Sequence
+    from typing import IO, Callable, Dict, List, Mapping, Optional, Sequence
 
 #: Variables dropped besides every ``PIP_*``: they would change which Python code pip runs or where it installs.
 _DROPPED = (
@@ -107,11 +109,16 @@ class PipRun:
         return "\n".join(self.output.rstrip().splitlines()[-lines:])
 
 
-def run(argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = None) -> PipRun:
+def run(
+    argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = None, keep_fds: Sequence[int] = ()
+) -> PipRun:
     """Run one pip command, streaming its output into ``log`` as it comes; never raises for a non-zero exit.
 
-    Streaming keeps the log useful when the installer is killed mid-run. An interrupt (KeyboardInterrupt, or the
-    SIGTERM handler of the install) kills pip before propagating, so no pip outlives the installer.
+    Streaming keeps the log useful when the installer is killed mid-run. pip runs in its own session (its own
+    process group) with a parent-death signal: if the installer dies, even by ``kill -9``, the kernel kills pip
+    (Linux, :func:`parent_death_setup`). An interrupt (KeyboardInterrupt, or the SIGTERM handler of the install)
+    kills pip's whole process group before propagating. ``keep_fds`` stay open in pip (the prefix lock: it is then
+    held until pip is gone too).
     """
     if log is not None:
         log.write("$ " + " ".join(argv) + "\n")
@@ -124,6 +131,9 @@ def run(argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = No
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             universal_newlines=True,
+            start_new_session=True,
+            pass_fds=tuple(keep_fds),
+            preexec_fn=parent_death_setup(),  # noqa: PLW1509  # the installer runs no threads; one prctl call
         )
     except OSError as exc:
         raise InstallError("cannot run {}: {}".format(argv[0], exc)) from None
@@ -136,10 +146,45 @@ def run(argv: Sequence[str], env: Mapping[str, str], log: Optional[IO[str]] = No
                 log.flush()
         process.wait()
     except BaseException:
-        process.kill()  # before any wait: the interrupted pip must not keep the installer waiting
+        _kill_group(process)  # before any wait: the interrupted pip must not keep the installer waiting
         process.wait()
         raise
     finally:
         if process.stdout is not None:
             process.stdout.close()
     return PipRun(list(argv), process.returncode, "".join(lines))
+
+
+#: prctl(2) option: the signal the kernel sends this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def parent_death_setup() -> Optional[Callable[[], None]]:
+    """A ``preexec_fn`` that makes the child get SIGKILL when the installer dies (Linux), else None.
+
+    libc's ``prctl`` is looked up here, before the fork, so the child only makes the call. If the installer died
+    between the fork and the call, the child exits at once instead of running orphaned.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def setup() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return setup
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # pip and anything it started (its own session)
+    except OSError:
+        process.kill()

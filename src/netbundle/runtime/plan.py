@@ -14,9 +14,11 @@ from __future__ import annotations
 import pathlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 
 from ..errors import PrefixError
+from ..format.freshness import check_freshness
 from ..format.tar import verify_bundle
 from . import generations as gens
 from .check import expected_from_bundle
@@ -99,6 +101,7 @@ def plan_install(
     target: Optional[str] = None,
     allow_downgrade: bool = False,
     force: bool = False,
+    allow_expired: bool = False,
 ) -> InstallPlan:
     """What ``install(bundle_path, prefix, ...)`` would do; raises what it would raise before building a venv
     (verification 10-15, target 6, usage 2, downgrade 21, prefix 24). Changes nothing."""
@@ -108,6 +111,7 @@ def plan_install(
     try:
         bundle = verify_bundle(bundle_path, policy, staging / "bundle")
         manifest = bundle.manifest
+        check_freshness(manifest, time.time(), allow_expired)
         chosen_target = choose_target(manifest, HostInfo.current(), target)
         chosen = select_groups(manifest, chosen_target, groups)
         status = plan_against_current(

@@ -7,6 +7,7 @@ pip that installs the bundle is the one the bundle carries and was signed with i
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata as importlib_metadata
 import json
 import os
@@ -100,7 +101,13 @@ def install_pip_wheel(venv: Venv, wheel: pathlib.Path) -> None:
         with WheelFile.open(wheel) as source:
             install_wheel(source, destination, {"INSTALLER": _INSTALLER_NAME})
     except (InstallerError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise InstallError("cannot install {} into {}: {}".format(wheel.name, venv.path, exc)) from None
+        full = isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise InstallError(
+            "cannot install {} into {}: {}".format(wheel.name, venv.path, exc),
+            hint="the disk is full: free space in {}, then install again".format(venv.path.parent)
+            if full
+            else None,
+        ) from None
 
 
 def iter_distributions(site_dirs: Sequence[str]) -> Iterator[Distribution]:

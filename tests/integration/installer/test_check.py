@@ -81,3 +81,30 @@ def test_check_needs_a_current_generation_and_a_policy_for_a_bundle(
         check(prefix, path)
     with pytest.raises(PrefixError, match="is not a netbundle prefix"):
         check(tmp_path / "elsewhere")
+
+
+def test_files_no_record_owns_are_drift(installed: tuple[Path, Path], policy: TrustPolicy) -> None:
+    prefix, path = installed
+    generation = (prefix / "current").resolve()
+    subprocess.run(
+        [str(prefix / "bin" / "python"), "-c", "import alpha, pip"], check=True
+    )  # writes __pycache__
+    assert not check(prefix, path, policy).has_drift
+    site = next(generation.glob("lib/python*/site-packages"))
+    planted = [
+        site / "sitecustomize.py",
+        site / "zz-evil.pth",
+        site / "usercustomize.py",
+        generation / "bin" / "x",
+    ]
+    for file in planted:
+        file.write_text("import os\n")
+    (site / "__pycache__").mkdir()
+    (site / "__pycache__" / "sitecustomize.cpython-311.pyc").write_bytes(b"cached")
+    report = check(prefix)
+    expected = sorted(str(p.relative_to(generation)) for p in planted)
+    expected.append(str((site / "__pycache__" / "sitecustomize.cpython-311.pyc").relative_to(generation)))
+    assert sorted(report.unowned) == sorted(expected)
+    assert report.exit_code == 22
+    assert "sitecustomize.py: no RECORD owns this file" in report.render_text()
+    assert report.to_json()["unowned"] == list(report.unowned)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from tests.integration.installer.conftest import MakeBundle
 from tests.integration.installer.prefixes import prefix_entries, run_in_prefix
-from tests.support.bundles import pip_wheel
+from tests.support.bundles import KeyPair, pip_wheel
 
 from netbundle.errors import (
     DowngradeError,
@@ -198,3 +198,146 @@ def test_a_failure_after_current_moved_keeps_the_new_generation(
         install(bundle("two", version="2.0.0", packages=[("alpha", "2.0")]), prefix, policy)
     assert (gens.current_name(prefix) or "").startswith("0002-")
     assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
+
+
+def test_a_wheel_whose_script_escapes_the_venv_is_refused_before_pip(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from netbundle.errors import BundleFormatError
+
+    hostile = {
+        "alpha": {"{dist}.dist-info/entry_points.txt": "[console_scripts]\n../../../../escaped = alpha:x\n"}
+    }
+    prefix = tmp_path / "p"
+    with pytest.raises(
+        BundleFormatError, match=r"wheel wheels/alpha-1.0-py3-none-any.whl would write outside"
+    ):
+        install(bundle(wheel_files=hostile), prefix, policy)
+    assert not list(tmp_path.rglob("escaped"))
+    assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
+
+
+def test_an_option_line_in_a_signed_lock_is_refused_before_pip_contacts_anything(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    import http.server
+    import threading
+
+    from netbundle.errors import BundleFormatError
+
+    seen: list[str] = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        injected = f"--find-links http://127.0.0.1:{server.server_port}/links/\n"
+        with pytest.raises(BundleFormatError, match=r"requirements-main.txt, line \d+: '--find-links http"):
+            install(bundle(lock_suffix=injected), tmp_path / "p", policy)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == []
+
+
+def test_a_link_planted_in_logs_is_not_written_through(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle("one"), prefix, policy)
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (prefix / "logs" / "0002-sample-proje.log").symlink_to(victim)
+    install(bundle("two", version="2.0.0"), prefix, policy)
+    assert victim.read_text() == "precious"
+    assert "pip" in (prefix / "logs" / "0002-sample-proje.log").read_text()
+
+
+def test_a_full_disk_while_staging_is_an_install_error_not_a_damaged_bundle(
+    tmp_path: Path, bundle: MakeBundle, release_key: KeyPair
+) -> None:
+    from tests.support.mountns import run_on_tmpfs
+
+    path = bundle()  # carries the real pip wheel (about 2 MB): more than the 512 kB file system holds
+    code = (
+        "import sys\n"
+        "from netbundle.errors import NetbundleError\n"
+        "from netbundle.format.trust import load_trust\n"
+        "from netbundle.runtime.install import install\n"
+        "try:\n"
+        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
+        "except NetbundleError as exc:\n"
+        "    print(exc.exit_code, exc, '|', exc.hint)\n"
+    )
+    small = tmp_path / "small"
+    done = run_on_tmpfs(
+        small, code, options="size=512k", argv=(str(path), str(small / "p"), str(release_key.pub_path))
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("20 cannot stage "), done.stdout
+    assert "No space left on device" in done.stdout
+    assert "| free " in done.stdout and f"MB in {small / 'p'}" in done.stdout
+
+
+def test_a_rebuild_of_the_same_version_with_older_packages_is_a_downgrade(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    prefix = tmp_path / "p"
+    install(bundle("new", packages=[("alpha", "2.0")]), prefix, policy)
+    same_version_older_alpha = bundle("old", packages=[("alpha", "1.0")])  # same version and build time
+    with pytest.raises(DowngradeError, match=r"the same version, with alpha 2\.0 -> 1\.0 moved back"):
+        install(same_version_older_alpha, prefix, policy)
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"
+    assert install(same_version_older_alpha, prefix, policy, allow_downgrade=True).generation.number == 2
+
+
+def test_an_expired_or_future_dated_bundle_is_refused_before_anything_is_installed(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from netbundle.errors import FreshnessError
+
+    prefix = tmp_path / "p"
+    expired = bundle("expired", build_time="2025-01-01T00:00:00Z", expires="2025-04-01T00:00:00Z")
+    future = bundle("future", version="9.0.0", build_time="2099-01-01T00:00:00Z")
+    for path, message in (
+        (expired, "expired at 2025-04-01T00:00:00Z"),
+        (future, "is dated 2099-01-01T00:00:00Z"),
+    ):
+        with pytest.raises(FreshnessError, match=message) as info:
+            install(path, prefix, policy)
+        assert info.value.exit_code == 16
+        assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
+    assert install(expired, prefix, policy, allow_expired=True).generation.number == 1
+
+
+@pytest.mark.parametrize("size", ["4m", "8m"])  # full while installing the pip wheel / while pip installs
+def test_a_full_disk_during_the_install_is_exit_20_with_where_to_free_space(
+    tmp_path: Path, bundle: MakeBundle, release_key: KeyPair, size: str
+) -> None:
+    from tests.support.mountns import run_on_tmpfs
+
+    code = (
+        "import sys\n"
+        "from netbundle.errors import NetbundleError\n"
+        "from netbundle.format.trust import load_trust\n"
+        "from netbundle.runtime.install import install\n"
+        "try:\n"
+        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
+        "except NetbundleError as exc:\n"
+        "    print(exc.exit_code, exc, '|', exc.hint)\n"
+    )
+    disk = tmp_path / "disk"
+    argv = (str(bundle()), str(disk / "p"), str(release_key.pub_path))
+    done = run_on_tmpfs(disk, code, options=f"size={size}", argv=argv)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("20 "), done.stdout
+    assert "No space left on device" in done.stdout
+    assert f"| the disk is full: free space in {disk / 'p'}" in done.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -31,11 +32,11 @@ from netbundle.format.trust import load_trust
 bundle, prefix, trust, started = sys.argv[1:5]
 real_run = inst.run
 
-def blocking_run(argv, env, log=None):
+def blocking_run(argv, env, log=None, **options):
     if "install" in argv:
         code = "import pathlib, time; pathlib.Path({!r}).write_text('pip'); time.sleep(600)".format(started)
         argv = [sys.executable, "-c", code]
-    return real_run(argv, env, log)
+    return real_run(argv, env, log, **options)
 
 inst.run = blocking_run
 try:
@@ -110,3 +111,36 @@ def test_sigterm_during_pip_removes_the_partial_generation(
         ["pgrep", "-f", str(tmp_path / "pip-started")], check=False, capture_output=True, text=True
     )
     assert leftover_pips.stdout == ""
+
+
+def _pip_pids(tmp_path: Path) -> list[int]:
+    found = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "pip-started")], check=False, capture_output=True, text=True
+    )
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def test_kill_9_of_the_installer_alone_takes_its_pip_with_it(
+    tmp_path: Path, installed_v1: tuple[Path, Path], release_key: KeyPair, policy: TrustPolicy
+) -> None:
+    prefix, v2 = installed_v1
+    child, _ = start_blocked_install(tmp_path, v2, prefix, release_key)
+    try:
+        pips = [
+            pid for pid in _pip_pids(tmp_path) if pid != child.pid
+        ]  # the installer's argv names the file too
+        assert len(pips) == 1
+        assert os.getpgid(pips[0]) != os.getpgid(child.pid)  # pip runs in its own process group
+        os.kill(child.pid, signal.SIGKILL)  # the installer only, not its group
+        child.communicate()
+        deadline = time.monotonic() + 30
+        while _pip_pids(tmp_path):  # the parent-death signal kills pip; polls for that state, bounded
+            assert time.monotonic() < deadline, "pip outlived the killed installer"
+            time.sleep(0.02)
+    finally:  # whatever failed, leave no sleeping stand-in behind
+        for pid in [*_pip_pids(tmp_path), child.pid]:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    result = install(v2, prefix, policy)
+    assert result.generation.number == 2
+    assert run_in_prefix(prefix, "import alpha; print(alpha.__version__)") == "2.0"

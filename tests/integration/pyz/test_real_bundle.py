@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.support.tamper import CASES, read_members, write_members
+from tests.support.tamper import BYTE_CASES, CASES, read_members, write_members
 
 from .conftest import BuiltPyz
 
@@ -98,4 +98,18 @@ def test_truncated_bundle_is_refused_and_the_installed_generation_stays(
     before = _state(installed)
     done = pyz_run(pyz.path, "install", str(bundle), "--prefix", str(installed))
     assert done.returncode in (10, 11), done.stdout + done.stderr
+    assert _state(installed) == before
+
+
+@pytest.mark.parametrize("case", sorted(BYTE_CASES))
+def test_cut_or_extended_bundle_is_refused_and_the_installed_generation_stays(
+    pyz: BuiltPyz, installed: Path, tmp_path: Path, case: str
+) -> None:
+    mutate, error = BYTE_CASES[case]
+    bundle = tmp_path / "damaged.tar"
+    bundle.write_bytes(mutate(pyz.bundle.read_bytes()))
+    before = _state(installed)
+    done = pyz_run(pyz.path, "install", str(bundle), "--prefix", str(installed), "--allow-downgrade")
+    assert done.returncode == error.exit_code, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
     assert _state(installed) == before

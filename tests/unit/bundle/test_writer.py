@@ -79,3 +79,8 @@ def test_source_date_epoch(value: str | None, expected: int) -> None:
 def test_source_date_epoch_must_be_a_number() -> None:
     with pytest.raises(UsageError, match="SOURCE_DATE_EPOCH"):
         source_date_epoch({"SOURCE_DATE_EPOCH": "yesterday"})
+
+
+def test_source_date_epoch_must_be_ascii_digits() -> None:
+    with pytest.raises(UsageError, match="not a whole number"):
+        source_date_epoch({"SOURCE_DATE_EPOCH": "\u00b2"})

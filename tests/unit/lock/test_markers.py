@@ -100,3 +100,14 @@ def test_python_constraints(constraint: str, inside: list[str], outside: list[st
 def test_unsupported_python_constraint() -> None:
     with pytest.raises(LockError, match="unsupported Python version constraint"):
         m.python_constraint(">=three")
+
+
+@pytest.mark.parametrize(
+    "text", ["python_version > '3'\n--find-links http://127.0.0.1/", "python_version > '3\n-r x'"]
+)
+def test_a_marker_cannot_carry_a_line_break(text: str) -> None:
+    from netbundle.errors import LockError
+    from netbundle.lock import markers
+
+    with pytest.raises(LockError, match="invalid marker"):
+        markers.parse(text)

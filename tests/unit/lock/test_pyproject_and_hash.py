@@ -110,3 +110,41 @@ def test_warns_about_locks_from_poetry_2_0_to_2_2(
     assert ("#10613" in caplog.text) is warned
     if warned:
         assert "demo/poetry.lock" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("version", "1.0\n--find-links http://127.0.0.1/", "is not a PEP 440 version"),
+        ("version", "latest", "is not a PEP 440 version"),
+        ("name", "demo\n--index-url http://127.0.0.1/", "is not a valid distribution name"),
+    ],
+)
+def test_project_names_and_versions_must_be_pep_508_and_440(field: str, value: str, message: str) -> None:
+    from netbundle.errors import InputError
+    from netbundle.lock.pyproject import parse_pyproject
+
+    project = {"name": "demo", "version": "1.0", field: value}
+    with pytest.raises(InputError, match=message):
+        parse_pyproject({"project": project})
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "message"),
+    [
+        ("six", "1.16.0\n--find-links http://127.0.0.1/", "package six: '1.16.0\\\\n--find-links"),
+        ("six\n-r x", "1.0", "package #1: 'six\\\\n-r x' is not a valid distribution name"),
+    ],
+)
+def test_locked_names_and_versions_must_be_pep_508_and_440(name: str, version: str, message: str) -> None:
+    import json
+
+    from netbundle.errors import InputError
+    from netbundle.lock.poetry import parse_lock
+
+    text = (
+        f"[[package]]\nname = {json.dumps(name)}\nversion = {json.dumps(version)}\nfiles = []\n\n"
+        '[metadata]\nlock-version = "2.1"\npython-versions = "*"\ncontent-hash = "x"\n'
+    )
+    with pytest.raises(InputError, match=message):
+        parse_lock(text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 from dataclasses import dataclass
 
 from ..._atomic import write_atomic
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any, Dict, List, Mapping, Tuple
 
 REPORT_FORMAT = 1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 JSON_NAME = "rehearsal.json"
 MARKDOWN_NAME = "rehearsal.md"
 
@@ -101,13 +103,19 @@ class Rehearsal:
         }
 
     def render_text(self) -> str:
-        lines = [
-            "rehearsal of {} {} (bundle {}): {}".format(
+        if self.bundle.get("verified"):
+            head = "rehearsal of {} {} (bundle {}): {}".format(
                 self.bundle.get("project"),
                 self.bundle.get("version"),
                 self.bundle.get("bundle_id"),
                 "PASSED" if self.ok else "FAILED",
-            ),
+            )
+        else:
+            head = "rehearsal of {}: FAILED (the bundle was not verified)".format(
+                self.bundle.get("path", "?")
+            )
+        lines = [
+            _CONTROL.sub(" ", head),
             "isolation: {}".format(self.isolation_detail),
         ]
         for step in self.steps:
@@ -120,35 +128,54 @@ class Rehearsal:
 
 
 def render_markdown(result: Rehearsal) -> str:
-    """The report for a person: a facts table, then one row per step, then the failures' output."""
+    """The report for a person: the outcome first, a facts table, one row per step, then the failures' output.
+
+    Only verified facts are shown as facts: when the install step did not verify this very manifest, the title
+    says FAILED and not verified, and nothing the manifest claims (project, version, bundle id) is rendered. Every
+    other text that came from outside (commands, step output) is escaped or fenced, so no field can forge a
+    heading, a table row or a "PASSED".
+    """
     b = result.bundle
+    verified = bool(b.get("verified"))
+    passed = result.ok and verified
+    outcome = "PASSED" if passed else "FAILED"
+    if verified:
+        title = "# DR rehearsal: {} {}".format(_text(str(b.get("project"))), _text(str(b.get("version"))))
+        claimed = [
+            ("Project", "{} {}".format(_cell(str(b.get("project"))), _cell(str(b.get("version"))))),
+            ("Bundle id", _code(str(b.get("bundle_id")))),
+        ]
+    else:
+        title = "# DR rehearsal FAILED: the bundle was not verified"
+        claimed = [("Project, version, bundle id", "not shown: the manifest was not verified")]
     facts = [
-        ("Outcome", "**PASSED**" if result.ok else "**FAILED**"),
-        ("Project", "{} {}".format(b.get("project"), b.get("version"))),
-        ("Bundle id", "`{}`".format(b.get("bundle_id"))),
-        ("Manifest sha256", "`{}`".format(b.get("manifest_sha256"))),
-        ("Signature verified", "yes" if b.get("verified") else "no"),
-        ("Signers", ", ".join("`{}`".format(s) for s in b.get("signers", [])) or "none"),
-        ("Target", result.target or "(none chosen)"),
-        ("Groups", ", ".join(result.groups)),
+        ("Outcome", "**{}**".format(outcome)),
+        *claimed,
+        ("Manifest sha256", _code(str(b.get("manifest_sha256")))),
+        ("Signature verified", "yes" if verified else "**no**"),
+        ("Signers", ", ".join(_code(str(s)) for s in b.get("signers", [])) or "none"),
+        ("Target", _cell(result.target) if result.target else "(none chosen)"),
+        ("Groups", _cell(", ".join(result.groups))),
         (
             "Host",
             "{} (Python {}, {})".format(
-                result.host.get("hostname"), result.host.get("python"), result.host.get("label")
+                _cell(str(result.host.get("hostname"))),
+                _cell(str(result.host.get("python"))),
+                _cell(str(result.host.get("label"))),
             ),
         ),
-        ("Isolation", "{}: {}".format(result.isolation, result.isolation_detail)),
-        ("Started (UTC)", result.started),
+        ("Isolation", "{}: {}".format(_cell(result.isolation), _cell(result.isolation_detail))),
+        ("Started (UTC)", _cell(result.started)),
         ("Duration", "{:.2f} s".format(result.seconds)),
-        ("Installer", "netbundle.pyz {}".format(result.netbundle_version)),
+        ("Installer", "netbundle.pyz {}".format(_cell(result.netbundle_version))),
     ]
-    out: List[str] = ["# DR rehearsal: {} {}".format(b.get("project"), b.get("version")), ""]
-    out += ["| | |", "|---|---|"] + ["| {} | {} |".format(k, _cell(v)) for k, v in facts]
+    out: List[str] = [title, ""]
+    out += ["| | |", "|---|---|"] + ["| {} | {} |".format(k, v) for k, v in facts]
     out += ["", "## Steps", "", "| # | step | outcome | seconds | command |", "|---:|---|---|---:|---|"]
     for number, step in enumerate(result.steps, start=1):
         out.append(
-            "| {} | {} | {} | {:.2f} | `{}` |".format(
-                number, _cell(step.name), "ok" if step.ok else "**FAILED**", step.seconds, _cell(step.command)
+            "| {} | {} | {} | {:.2f} | {} |".format(
+                number, _cell(step.name), "ok" if step.ok else "**FAILED**", step.seconds, _code(step.command)
             )
         )
     skipped = [(step.name, what, why) for step in result.steps for what, why in step.skipped]
@@ -159,12 +186,40 @@ def render_markdown(result: Rehearsal) -> str:
         ]
     for step in result.steps:
         if step.detail and not step.ok:
-            out += ["", "### {} (exit {})".format(step.name, step.exit_code), "", "```", step.detail, "```"]
+            fence = _fence(step.detail)
+            out += [
+                "",
+                "### {} (exit {})".format(_text(step.name), step.exit_code),
+                "",
+                fence,
+                step.detail,
+                fence,
+            ]
     return "\n".join(out) + "\n"
 
 
+def _text(text: str) -> str:
+    """Plain text for a heading: one line, no HTML, no Markdown emphasis, code or links."""
+    flat = _CONTROL.sub(" ", text)
+    for char in "\\`*_[]<>#!":
+        flat = flat.replace(char, "\\" + char)
+    return flat
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Plain text for a table cell: :func:`_text` with pipes escaped."""
+    return _text(text).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """A code span (Markdown and HTML are not interpreted inside it): one line, no backtick, pipes escaped."""
+    return "`{}`".format(_CONTROL.sub(" ", text).replace("`", "'").replace("|", "\\|"))
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any backtick run in ``text``, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def write_reports(directory: str, result: Rehearsal) -> Tuple[pathlib.Path, pathlib.Path]:

@@ -21,12 +21,17 @@ EXIT_CODES = {
     2: ("UsageError", "options that do not fit together, or a netbundle.pyz without this option"),
     3: ("InputError", "a file or option is missing, malformed or unsupported"),
     6: ("TargetError", "no bundle target fits this host"),
+    8: (
+        "OutputError",
+        "an output cannot be written (a directory or special file in its place, read-only or full)",
+    ),
     10: ("BundleFormatError", "not a well-formed bundle"),
     11: ("IntegrityError", "a file's size or sha256 differs from the manifest"),
     12: ("SignatureMissingError", "the bundle carries no signature"),
     13: ("SignatureInvalidError", "a signature does not verify"),
     14: ("UntrustedSignerError", "the signatures verify, but none is by a trusted key"),
     15: ("ThresholdError", "fewer trusted signers than the trust policy's threshold"),
+    16: ("FreshnessError", "the bundle is past its signed expiry or dated in the future (set allow_expired)"),
     20: (
         "InstallError",
         "creating the environment or running pip failed; the previous generation stays active",
