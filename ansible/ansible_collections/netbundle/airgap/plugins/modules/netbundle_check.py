@@ -94,7 +94,7 @@ rc:
   type: int
   sample: 22
 error:
-  description: The installer's error object (class, exit_code, message, hint).
+  description: The installer's error object (kind, exit_code, message, hint).
   returned: failure, when the installer printed one
   type: dict
 """

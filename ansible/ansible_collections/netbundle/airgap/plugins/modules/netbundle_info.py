@@ -93,7 +93,7 @@ rc:
   returned: failure
   type: int
 error:
-  description: The installer's error object (class, exit_code, message, hint).
+  description: The installer's error object (kind, exit_code, message, hint).
   returned: failure, when the installer printed one
   type: dict
 """
