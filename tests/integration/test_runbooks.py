@@ -33,7 +33,8 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOKS = REPO / "docs" / "runbooks"
 SAMPLE_PROJECT = REPO / "sample-bundles" / "netops-automation"
-_FENCE = re.compile(r"^ *```[a-z]*\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
+#: Shell blocks only (no language, bash, sh, console): a ```toml block is configuration to read, not to run.
+_FENCE = re.compile(r"^ *```(?:bash|sh|console|shell)?\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
 INSTALL = "python3 netbundle.pyz install site-bundle.tar --group junos --prefix /opt/netbundle/netops"
 #: The password the runbooks' `NETBUNDLE_SIGN_KEY_PASSWORD=... netbundle ...` lines set (the literal "...").
 PASSWORD = "..."

@@ -251,14 +251,19 @@ def test_an_option_line_in_a_signed_lock_is_refused_before_pip_contacts_anything
 def test_a_link_planted_in_logs_is_not_written_through(
     tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
 ) -> None:
+    from netbundle.format.tar import read_unverified
+    from netbundle.runtime.generations import generation_name
+
     prefix = tmp_path / "p"
     install(bundle("one"), prefix, policy)
     victim = tmp_path / "victim"
     victim.write_text("precious")
-    (prefix / "logs" / "0002-sample-proje.log").symlink_to(victim)
-    install(bundle("two", version="2.0.0"), prefix, policy)
+    second = bundle("two", version="2.0.0")
+    log = prefix / "logs" / f"{generation_name(2, read_unverified(second).manifest.bundle_id)}.log"
+    log.symlink_to(victim)  # where the next install will write its log
+    install(second, prefix, policy)
     assert victim.read_text() == "precious"
-    assert "pip" in (prefix / "logs" / "0002-sample-proje.log").read_text()
+    assert "pip" in log.read_text()
 
 
 def test_a_full_disk_while_staging_is_an_install_error_not_a_damaged_bundle(
