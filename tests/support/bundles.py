@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging import tags
 from tests.support.wheels import make_wheel
@@ -96,11 +96,12 @@ def make_bundle(
     with_pip: bool = True,
     requires: Mapping[str, Sequence[str]] | None = None,
     build_time: str = "2026-01-01T00:00:00Z",
+    wheel_options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
     ``groups`` maps a group to package names (default: every package in ``main``); ``requires`` maps a package
-    name to its Requires-Dist lines.
+    name to its Requires-Dist lines; ``wheel_options`` a package name to more ``make_wheel`` arguments.
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-test-bundle-") as tmp:
         return _make(
@@ -116,6 +117,7 @@ def make_bundle(
             with_pip,
             requires,
             build_time,
+            wheel_options or {},
         )
 
 
@@ -132,6 +134,7 @@ def _make(
     with_pip: bool,
     requires: Mapping[str, Sequence[str]] | None,
     build_time: str,
+    wheel_options: Mapping[str, Mapping[str, Any]],
 ) -> Path:
     groups = dict(groups) if groups is not None else {"main": [name for name, _ in packages]}
     groups.setdefault("main", [])
@@ -141,7 +144,8 @@ def _make(
     entries: list[FileEntry] = []
     wheel_of: dict[str, tuple[str, str]] = {}
     for name, pkg_version in packages:
-        wheel = make_wheel(work, name, pkg_version, requires=tuple((requires or {}).get(name, ())))
+        options = dict(wheel_options.get(name, {}))
+        wheel = make_wheel(work, name, pkg_version, requires=tuple((requires or {}).get(name, ())), **options)
         path = f"wheels/{wheel.name}"
         files[path] = wheel
         entries.append(file_entry(path, "wheel", wheel))

@@ -180,6 +180,19 @@ def _diff_options(p: argparse.ArgumentParser) -> None:
     _json(p)
 
 
+def _engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("pip", "installer"),
+        default="pip",
+        help="pip (default): the bundle's pip installs the wheels; installer: pypa/installer unpacks them in "
+        "parallel and a pip-check equivalent checks the result (faster; same verified wheels and locks)",
+    )
+    p.add_argument(
+        "--no-compile", action="store_true", help="do not byte-compile the installed modules (.pyc)"
+    )
+
+
 def _install_options(p: argparse.ArgumentParser) -> None:
     _bundle(p)
     p.add_argument(
@@ -191,6 +204,7 @@ def _install_options(p: argparse.ArgumentParser) -> None:
     _target(p)
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
+    _engine(p)
     _json(p)
 
 
@@ -232,6 +246,7 @@ def _rehearse_options(p: argparse.ArgumentParser) -> None:
         "process; auto (default): netns when it works here, else guard",
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch prefix (its path is in the report)")
+    _engine(p)
     _trust(p)
     _json(p)
 

@@ -74,7 +74,16 @@ def run_install(args: argparse.Namespace) -> int:
 
     policy = resolve_policy(args.trust)
     prefix = args.prefix or default_prefix(args.bundle)
-    result = install(args.bundle, prefix, policy, tuple(args.group), args.target, args.allow_downgrade)
+    result = install(
+        args.bundle,
+        prefix,
+        policy,
+        tuple(args.group),
+        args.target,
+        args.allow_downgrade,
+        engine=args.engine,
+        compile_bytecode=not args.no_compile,
+    )
     return render(result, args, render_install(result))
 
 
@@ -126,6 +135,8 @@ def run_rehearse(args: argparse.Namespace) -> int:
         isolation=args.isolation,
         keep=args.keep,
         trust_files=tuple(args.trust),
+        engine=args.engine,
+        compile_bytecode=not args.no_compile,
     )
     result = rehearse(request)
     code = render(result, args)

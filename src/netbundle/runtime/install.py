@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
-from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError
+from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError, UsageError
 from ..format.tar import verify_bundle
 from . import generations as gens
 from .generations import list_generations, rollback
@@ -38,12 +38,24 @@ if TYPE_CHECKING:
     from ..format.manifest import Manifest, TargetEntry
     from ..format.tar import VerifiedBundle
     from ..format.trust import TrustPolicy
+    from .venv import Venv
 
 __all__ = ["InstallResult", "install", "list_generations", "render_install", "rollback"]
 
+PIP_ENGINE = "pip"
+INSTALLER_ENGINE = "installer"
+ENGINES = (PIP_ENGINE, INSTALLER_ENGINE)
 INSTALLED = "installed"
 UNCHANGED = "unchanged"
 LOGS = "logs"
+
+
+@dataclass(frozen=True)
+class _Options:
+    allow_downgrade: bool
+    force: bool
+    engine: str
+    compile_bytecode: bool
 
 
 class _Terminated(BaseException):
@@ -107,12 +119,17 @@ def install(
     allow_downgrade: bool = False,
     force: bool = False,
     progress: Optional[Callable[[str], None]] = None,
+    engine: str = PIP_ENGINE,
+    compile_bytecode: bool = True,
 ) -> InstallResult:
     """Verify ``bundle_path`` and install it as the new current generation of ``prefix``.
 
     :param groups: dependency groups besides ``main`` (always installed).
     :param target: a bundle target name; default: the best one that fits this host.
     :param force: make a new generation even when the same bundle, target and groups are current.
+    :param engine: ``pip`` (the bundle's pip, the default) or ``installer`` (:mod:`.engine`: pypa/installer in
+        parallel, then the same consistency check ``pip check`` makes).
+    :param compile_bytecode: byte-compile the installed modules (pip's default); False skips it.
     :raises BundleFormatError, IntegrityError, SignatureError: the bundle failed verification (10-15).
     :raises TargetError: no bundle target fits this host. :raises UsageError: unknown group or target.
     :raises DowngradeError: the bundle is older than the current generation and not ``allow_downgrade``.
@@ -120,6 +137,10 @@ def install(
     :raises PrefixError: the prefix is unusable or locked by another run.
     """
     say = progress or (lambda message: None)
+    if engine not in ENGINES:
+        raise UsageError(
+            "unknown install engine {!r}".format(engine), hint="use one of: " + ", ".join(ENGINES)
+        )
     root = gens.open_prefix(prefix, create=True)
     with gens.prefix_lock(root), _sigterm_raises():
         cleaned = tuple(gens.clean_leftovers(root))
@@ -127,7 +148,8 @@ def install(
         try:
             say("verifying {}".format(bundle_path))
             bundle = verify_bundle(bundle_path, policy, staging)
-            return _install_verified(bundle, root, groups, target, allow_downgrade, force, say, cleaned)
+            options = _Options(allow_downgrade, force, engine, compile_bytecode)
+            return _install_verified(bundle, root, groups, target, options, say, cleaned)
         except (KeyboardInterrupt, _Terminated):
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
@@ -184,17 +206,22 @@ def _install_verified(
     root: pathlib.Path,
     groups: Optional[Sequence[str]],
     wanted: Optional[str],
-    allow_downgrade: bool,
-    force: bool,
+    options: _Options,
     say: Callable[[str], None],
     cleaned: Tuple[str, ...],
 ) -> InstallResult:
     manifest = bundle.manifest
-    target = choose_target(manifest, HostInfo.current(), wanted)
+    host = HostInfo.current()
+    target = choose_target(manifest, host, wanted)
     chosen = select_groups(manifest, target, groups)
     active = gens.current_generation(root)
     plan = plan_against_current(
-        manifest, target.name, chosen, active.receipt if active else None, allow_downgrade, force
+        manifest,
+        target.name,
+        chosen,
+        active.receipt if active else None,
+        options.allow_downgrade,
+        options.force,
     )
     if plan == UNCHANGED and active is not None:
         return InstallResult(UNCHANGED, root, active, None, None, cleaned)
@@ -204,7 +231,10 @@ def _install_verified(
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
         with log_path.open("w") as log:
-            receipt = _build_generation(bundle, target, chosen, directory, log, log_path)
+            if options.engine == INSTALLER_ENGINE:
+                receipt = _build_with_engine(bundle, target, chosen, directory, log, host, options)
+            else:
+                receipt = _build_generation(bundle, target, chosen, directory, log, log_path, options)
         gens.switch_current(root, directory.name)
     except BaseException as exc:
         if gens.current_name(root) != directory.name:  # a failure after the switch itself keeps the new one
@@ -225,6 +255,7 @@ def _build_generation(
     directory: pathlib.Path,
     log: IO[str],
     log_path: pathlib.Path,
+    options: _Options,
 ) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
@@ -232,7 +263,8 @@ def _build_generation(
     env = scrubbed_env(os.environ)
     requirements = [str(bundle.member_path(target.locks[group])) for group in groups]
     links = [str(bundle.root / d) for d in ("wheels", "dist") if bundle.root and (bundle.root / d).is_dir()]
-    done = run(pip_install_argv(str(venv.python), links, requirements), env, log)
+    argv = pip_install_argv(str(venv.python), links, requirements, compile_bytecode=options.compile_bytecode)
+    done = run(argv, env, log)
     if not done.ok:
         raise InstallError(
             "pip install of bundle {} (target {}) failed: {}".format(
@@ -246,10 +278,32 @@ def _build_generation(
             "pip check failed for bundle {}: {}".format(manifest.bundle_id, _last_error(checked.output)),
             hint="pip's output is in {}".format(log_path),
         )
+    return _write_receipt(bundle, target.name, groups, directory, venv)
+
+
+def _build_with_engine(
+    bundle: VerifiedBundle,
+    target: TargetEntry,
+    groups: Tuple[str, ...],
+    directory: pathlib.Path,
+    log: IO[str],
+    host: HostInfo,
+    options: _Options,
+) -> Receipt:
+    from .engine import run_engine
+
+    env = scrubbed_env(os.environ)
+    venv = run_engine(bundle, target, groups, directory, host, env, log, options.compile_bytecode)
+    return _write_receipt(bundle, target.name, groups, directory, venv)
+
+
+def _write_receipt(
+    bundle: VerifiedBundle, target: str, groups: Tuple[str, ...], directory: pathlib.Path, venv: Venv
+) -> Receipt:
     site = tuple(
         dict.fromkeys(os.path.relpath(venv.scheme[k], str(directory)) for k in ("purelib", "platlib"))
     )
-    receipt = _receipt(bundle, target.name, groups, directory, site)
+    receipt = _receipt(bundle, target, groups, directory, site)
     write_receipt(directory, receipt)
     return receipt
 
