@@ -62,6 +62,12 @@ def test_install_argv_runs_the_same_runtime_with_json(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_install_argv_passes_the_engine_and_no_compile() -> None:
+    request = rh.RehearsalRequest(bundle="/b.tar", engine="installer", compile_bytecode=False)
+    assert rh.install_argv(request, "/p", "/py")[-3:] == ["--engine", "installer", "--no-compile"]
+    assert "--engine" not in rh.install_argv(rh.RehearsalRequest(bundle="/b.tar"), "/p", "/py")
+
+
 def test_step_env_drops_pip_config_and_puts_the_guard_first() -> None:
     env = rh.step_env(
         {

@@ -66,7 +66,9 @@ def launchers(prefix: Path) -> dict[str, str]:
     return scripts
 
 
-def install_both(bundle_path: Path, tmp_path: Path, policy: TrustPolicy, **options: object) -> dict[str, Path]:
+def install_both(
+    bundle_path: Path, tmp_path: Path, policy: TrustPolicy, **options: object
+) -> dict[str, Path]:
     prefixes = {}
     for engine in ENGINES:
         prefix = tmp_path / engine
@@ -89,7 +91,9 @@ def assert_same_install(prefixes: dict[str, Path]) -> None:
         assert installer.read_text() == "netbundle\n"  # the bundle's pip, installed the same way by both
 
 
-def test_small_bundle_installs_the_same_both_ways(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+def test_small_bundle_installs_the_same_both_ways(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
     path = bundle(
         packages=[("alpha", "1.0"), ("beta", "2.0"), ("gamma", "3.0")],
         groups={"main": ["alpha", "beta"], "extra": ["gamma"]},
@@ -106,7 +110,7 @@ def test_small_bundle_installs_the_same_both_ways(tmp_path: Path, bundle: MakeBu
         ran = subprocess.run([str(prefix / "bin" / "alpha-cli")], capture_output=True, text=True, check=True)
         assert ran.stdout == "alpha says hi\n"
         assert (prefix / "current" / "share" / "alpha" / "notes.txt").read_text() == "notes\n"
-    engine_log = sorted((prefixes["installer"] / "logs").iterdir())[-1].read_text()
+    engine_log = max((prefixes["installer"] / "logs").iterdir()).read_text()
     assert "engine installer: 3 wheels" in engine_log  # alpha, beta and the bundle's pip
 
 
@@ -158,7 +162,9 @@ def test_a_path_leaving_the_venv_is_refused_and_nothing_changes(
     assert not list(tmp_path.rglob("escaped*"))
 
 
-def test_two_wheels_with_one_file_are_refused(tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy) -> None:
+def test_two_wheels_with_one_file_are_refused(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
     clash = {"extra_files": {"shared/conflict.py": "x = 1\n"}}
     path = bundle(packages=[("alpha", "1.0"), ("beta", "1.0")], wheel_options={"alpha": clash, "beta": clash})
     with pytest.raises(InstallError, match="would overwrite a file another wheel installed"):
@@ -178,7 +184,7 @@ def test_a_dependency_missing_from_the_lock_fails_like_pip_check(
         install(path, tmp_path / "p", policy, engine="installer")
     assert "and 1 more" in failed.value.message
     assert not (tmp_path / "p" / "current").exists()
-    log = sorted((tmp_path / "p" / "logs").iterdir())[-1].read_text()
+    log = max((tmp_path / "p" / "logs").iterdir()).read_text()
     assert "alpha 1.0 requires gamma, which is not installed." in log
 
 
