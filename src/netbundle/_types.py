@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from typing import NewType
-
-StrPath = str | os.PathLike[str]
 
 #: A project or package name normalised with :func:`packaging.utils.canonicalize_name`.
 NormalizedName = NewType("NormalizedName", str)

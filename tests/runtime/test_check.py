@@ -16,7 +16,6 @@ from netbundle.runtime.check import (
     diff_distributions,
     diff_files,
     is_checked_entry,
-    parse_lock_versions,
     record_digest,
 )
 
@@ -37,21 +36,6 @@ def test_diff_distributions_finds_missing_extra_and_changed() -> None:
 
 def test_no_drift_when_equal() -> None:
     assert diff_distributions({"a": "1"}, {"A": "1"}, "bundle") == []
-
-
-def test_parse_lock_versions_reads_the_bundle_lock_format() -> None:
-    text = (
-        "# netbundle lock for target t, group main\n"
-        "alpha==1.0 \\\n"
-        "    --hash=sha256:" + "a" * 64 + " \\\n"
-        "    --hash=sha256:" + "b" * 64 + "\n"
-        "Beta.Thing[extra]==2.0.post1 \\\n"
-        "    --hash=sha256:" + "c" * 64 + "\n"
-        "--only-binary=:all:\n"
-        "\n"
-        "gamma==3 ; python_version >= '3'  # stray marker\n"
-    )
-    assert parse_lock_versions(text) == {"alpha": "1.0", "beta-thing": "2.0.post1", "gamma": "3"}
 
 
 def test_record_digest_matches_the_wheel_record_form() -> None:

@@ -141,11 +141,6 @@ def test_unknown_groups_are_refused() -> None:
     assert info.value.hint == "it carries: main, junos, cisco"
 
 
-def test_pinned_hashes_reads_both_spellings() -> None:
-    text = f"a==1 \\\n    --hash=sha256:{'a' * 64} \\\n    --hash sha256:{'b' * 64}\nb==2 --hash=md5:{'c' * 32}\n"
-    assert eecontext.pinned_hashes(text) == ("a" * 64, "b" * 64)
-
-
 def test_pip_command_is_offline_and_hash_checked() -> None:
     command = eecontext.pip_command(["requirements-main.txt", "requirements-junos.txt"], "/x")
     assert command == (

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import shutil
 import tempfile
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,22 +21,25 @@ from typing import TYPE_CHECKING, Any
 from netbundle import __version__
 from netbundle.bundle import contents as plan
 from netbundle.bundle.pipwheel import fetch_pip
-from netbundle.bundle.sbom import SBOM_PATH, render_sbom
+from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import BuildError, UsageError
+from netbundle.format.layout import SBOM_PATH, lock_member, pylock_member, tool_member, wheel_member
+from netbundle.format.locks import render_group_lock
 from netbundle.format.manifest import (
     FORMAT_VERSION,
     FileEntry,
     Manifest,
     TargetEntry,
     canonical_json,
+    format_timestamp,
     render_manifest,
 )
 from netbundle.format.tar import file_entry, file_sha256, write_bundle
 from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_environment, select_packages
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
-from netbundle.wheels.build import DEFAULT_EPOCH, build_project, cached_project, project_cache_key
+from netbundle.wheels.build import DEFAULT_EPOCH, backend_of, build_project, cached_project, project_cache_key
 from netbundle.wheels.pool import BuildPool
 
 if TYPE_CHECKING:
@@ -114,9 +116,9 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     carried = plan.plan_contents(
         found.plan.choices, found.fetched.paths, found.built, _groups_of(found, groups), project
     )
-    carried.add(f"tools/{pip.filename}", pip.path, pip.sha256)
+    carried.add(tool_member(pip.filename), pip.path, pip.sha256)
     texts = _locks(found, groups, project)
-    manifest, members = _manifest(found, groups, carried, texts, project, f"tools/{pip.filename}", epoch)
+    manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
     manifest_bytes = render_manifest(manifest)
     signatures = {
         signature_member_name(key): sign(
@@ -195,7 +197,7 @@ class _ProjectBuild:
             wheel_sha256=file_sha256(wheel),
             sdist=sdist,
             sdist_sha256=file_sha256(sdist),
-            backend=_backend_name(self.loaded.pyproject_data),
+            backend=backend_of(self.loaded.pyproject_data),
         )
 
     def discard(self) -> None:
@@ -213,12 +215,6 @@ def _missing(entry: Path) -> tuple[Path, Path]:
         f"{entry}: the project's build cache entry does not hold one sdist and one wheel",
         hint="remove that directory (or use another --cache-dir) and build again",
     )
-
-
-def _backend_name(data: Mapping[str, object]) -> str:
-    system = data.get("build-system")
-    backend = system.get("build-backend") if isinstance(system, dict) else None
-    return str(backend) if backend else "setuptools.build_meta:__legacy__"
 
 
 def _group_selection(found: Gathered, group: str) -> GroupSelection:
@@ -259,7 +255,7 @@ def _locks(
             ]
             if group == "main" and project is not None:
                 rows.append((project.name, project.version, project.wheel_sha256))
-            texts[plan.lock_member(target.name, group)] = plan.render_group_lock(target, group, rows).encode()
+            texts[lock_member(target.name, group)] = render_group_lock(target.name, group, rows).encode()
         env_items = select_for_environment(
             everything, target.marker_environment(), where=f"target {target.name}"
         )
@@ -270,7 +266,7 @@ def _locks(
             found.built,
             loaded.pyproject.requires_python,
         )
-        texts[plan.pylock_member(target.name)] = pylock.encode()
+        texts[pylock_member(target.name)] = pylock.encode()
     return texts
 
 
@@ -316,7 +312,7 @@ def _manifest(
         project_name=loaded.pyproject.name or "bundle",
         project_version=loaded.pyproject.version,
         builder_version=__version__,
-        build_time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch)),
+        build_time=format_timestamp(epoch),
         lock_content_hash=loaded.lock.content_hash,
         lock_sha256=loaded.lock_sha256,
         groups=groups,
@@ -325,7 +321,7 @@ def _manifest(
         files=tuple(sorted(entries, key=lambda e: e.path)),
         packages=tuple(carried.packages),
         project_artifacts=tuple(sorted(p for p in carried.files if p.startswith("dist/")))
-        + ((plan.wheel_member(project.wheel.name),) if project is not None else ()),
+        + ((wheel_member(project.wheel.name),) if project is not None else ()),
         pip_wheel=pip_member,
         sbom=SBOM_PATH,
         smoke=loaded.pyproject.netbundle.smoke,
@@ -364,6 +360,6 @@ def _target_entry(target: Target, groups: tuple[str, ...]) -> TargetEntry:
         abis=target.abis,
         platforms=target.platforms,
         marker_environment=target.marker_environment(),
-        locks={g: plan.lock_member(target.name, g) for g in groups},
-        pylock=plan.pylock_member(target.name),
+        locks={g: lock_member(target.name, g) for g in groups},
+        pylock=pylock_member(target.name),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from netbundle.errors import BuildError
+from netbundle.format.layout import dist_member, wheel_member
 from netbundle.format.manifest import Artifact, BuildInfo, Origin, PackageEntry
 from netbundle.lock.export import redact_url
 from netbundle.lock.model import LockedFile
@@ -57,10 +58,6 @@ class Contents:
             )
         self.files[path] = source
         self.sha256[path] = sha256
-
-
-def wheel_member(filename: str) -> str:
-    return f"wheels/{filename}"
 
 
 def plan_contents(
@@ -138,7 +135,7 @@ def _origin(package: LockedPackage, filename: str, sha256: str, build: BuildInfo
 def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[str, ...]) -> None:
     wheel_path = wheel_member(project.wheel.name)
     contents.add(wheel_path, project.wheel, project.wheel_sha256)
-    contents.add(f"dist/{project.sdist.name}", project.sdist, project.sdist_sha256)
+    contents.add(dist_member(project.sdist.name), project.sdist, project.sdist_sha256)
     build = BuildInfo(project.sdist.name, project.sdist_sha256, project.backend)
     origin = Origin(
         kind="directory", source=None, filename=project.sdist.name, sha256=project.sdist_sha256, build=build
@@ -154,29 +151,6 @@ def _add_project(contents: Contents, project: ProjectArtifacts, targets: tuple[s
 
 
 # --- locks -------------------------------------------------------------------------------------------------------
-
-
-def lock_member(target: str, group: str) -> str:
-    return f"locks/{target}/requirements-{group}.txt"
-
-
-def pylock_member(target: str) -> str:
-    return f"locks/{target}/pylock.toml"
-
-
-def render_group_lock(
-    target: Target,
-    group: str,
-    packages: Sequence[tuple[str, str, str]],
-) -> str:
-    """A marker-free, hash-pinned requirements file: ``(name, version, sha256 of the bundled file)`` each."""
-    lines = [
-        f"# netbundle: target {target.name}, group {group}; every hash is a file in this bundle's wheels/",
-        "# pip install --no-index --find-links wheels/ --require-hashes --only-binary=:all: -r this-file",
-    ]
-    for name, version, sha256 in sorted(packages):
-        lines.append(f"{name}=={version} \\\n    --hash=sha256:{sha256}")
-    return "\n".join(lines) + "\n"
 
 
 def bundled_hash(choice: Choice, built: Mapping[str, BuiltWheel]) -> str:

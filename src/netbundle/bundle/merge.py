@@ -9,24 +9,24 @@ each; a target present in several parts must be described identically. The SBOM 
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import tempfile
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netbundle.bundle.builder import BuildResult, bundle_identity
-from netbundle.bundle.sbom import SBOM_PATH, render_sbom
+from netbundle.bundle.sbom import render_sbom
 from netbundle.bundle.signing import sign, signature_member_name
 from netbundle.errors import InputError, UsageError
+from netbundle.format.layout import SBOM_PATH
 from netbundle.format.manifest import (
     Artifact,
     FileEntry,
     Manifest,
     PackageEntry,
     TargetEntry,
+    parse_timestamp,
     render_manifest,
 )
 from netbundle.format.tar import VerifiedBundle, file_entry, verify_bundle, write_bundle
@@ -57,7 +57,7 @@ def merge_bundles(
             )
             for key in sign_keys
         }
-        epoch = calendar.timegm(time.strptime(manifest.build_time, "%Y-%m-%dT%H:%M:%SZ"))
+        epoch = parse_timestamp(manifest.build_time)
         path = write_bundle(output, manifest=data, signatures=signatures, files=files, mtime=epoch)
     return BuildResult(
         path=path,
@@ -130,7 +130,7 @@ def _merge(verified: Sequence[VerifiedBundle]) -> tuple[Manifest, dict[str, Path
         project=(first.project_name, first.project_version),
         packages=merged_packages,
         hashes={path: entry.sha256 for path, entry in entries.items()},
-        build_time=calendar.timegm(time.strptime(build_time, "%Y-%m-%dT%H:%M:%SZ")),
+        build_time=parse_timestamp(build_time),
         builder_version=first.builder_version,
         identity=identity,
     )

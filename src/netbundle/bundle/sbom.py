@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from netbundle.format.manifest import PackageEntry
 
-SBOM_PATH = "sbom/cyclonedx.json"
 _NAMESPACE = uuid.UUID("6f1c3f7e-7a4e-5d0b-9a55-6e6574626e64")
 
 

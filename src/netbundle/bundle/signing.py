@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from netbundle.errors import InputError, UsageError
 from netbundle.format import minisign, trust
-from netbundle.format.manifest import SIGNATURE_DIR, SIGNATURE_SUFFIX
+from netbundle.format.layout import SIGNATURE_DIR, SIGNATURE_SUFFIX
 from netbundle.format.minisign import PublicKey, Signature
 
 KDF_SCRYPT = b"Sc"

@@ -53,19 +53,28 @@ def source_options(func: F) -> F:
     """Where files come from and how: ``--target`` (``targets``), ``--index-url``, ``--cache-dir``, ``-j/--jobs``."""
     options = [
         click.option(
-            "--target", "targets", multiple=True, metavar="TARGET",
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="TARGET",
             help="A configured target name or an inline spec.",
         ),
         click.option(
-            "--index-url", help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's)."
+            "--index-url",
+            help="The default index (else NETBUNDLE_INDEX_URL, [tool.netbundle] index-url, pip's).",
         ),
         click.option(
             "--cache-dir", type=click.Path(file_okay=False, path_type=Path), help="Content-addressed cache."
         ),
         click.option(
-            "-j", "--jobs", default=8, show_default=True, type=click.IntRange(1, 64), help="Parallel downloads."
+            "-j",
+            "--jobs",
+            default=8,
+            show_default=True,
+            type=click.IntRange(1, 64),
+            help="Parallel downloads.",
         ),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         func = option(func)
     return func

@@ -46,8 +46,16 @@ The build time is SOURCE_DATE_EPOCH (default 1980-01-01): the same inputs give a
     help="The bundle file (written to a temporary name, then renamed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, unsigned: bool, pip_version: str | None, output: Path,
-          as_json: bool, **params: Any) -> None:  # fmt: skip
+def build(
+    project_dir: Path,
+    sign_keys: tuple[Path, ...],
+    password_env: str,
+    unsigned: bool,
+    pip_version: str | None,
+    output: Path,
+    as_json: bool,
+    **params: Any,
+) -> None:
     """Build one signed bundle: wheels for every target, the project's own wheels, locks, SBOM, pip.
 
     Everything the installer needs on the disconnected host is in the one .tar; its manifest lists every file's
@@ -83,8 +91,7 @@ def build(project_dir: Path, sign_keys: tuple[Path, ...], password_env: str, uns
 
 def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
     from netbundle.errors import UsageError
-    from netbundle.format.trust import load_trust
-    from netbundle.runtime.trusted import merge_policies
+    from netbundle.format.trust import load_trust, merge_policies
 
     if not trust_files:
         raise UsageError(
@@ -95,8 +102,13 @@ def _trust_policy(trust_files: tuple[Path, ...]) -> TrustPolicy:
 
 @click.command()
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A trust file or a minisign .pub; repeatable (keys are merged, the highest threshold applies).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
     """Check the bundle's signatures against trusted keys, then every member's size and sha256.
@@ -113,7 +125,9 @@ def verify(bundle: Path, trust_files: tuple[Path, ...], as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     m = verified.manifest
-    click.echo(f"verified: {m.project_name} {m.project_version} (bundle {m.bundle_id}), {len(m.files)} files, signed by {', '.join(signers)}")  # fmt: skip
+    click.echo(
+        f"verified: {m.project_name} {m.project_version} (bundle {m.bundle_id}), {len(m.files)} files, signed by {', '.join(signers)}"
+    )
 
 
 @click.command()
@@ -152,8 +166,13 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
 
 @click.command()
 @click.argument("parts", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--trust", "trust_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Keys the parts must be signed with (a trust file or a .pub); repeatable.")  # fmt: skip
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keys the parts must be signed with (a trust file or a .pub); repeatable.",
+)
 @sign_key_options
 @click.option(
     "-o",
@@ -163,8 +182,14 @@ def diff(old: Path, new: Path, as_json: bool) -> None:
     help="The merged bundle.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
-def merge(parts: tuple[Path, ...], trust_files: tuple[Path, ...], sign_keys: tuple[Path, ...], password_env: str,
-          output: Path, as_json: bool) -> None:  # fmt: skip
+def merge(
+    parts: tuple[Path, ...],
+    trust_files: tuple[Path, ...],
+    sign_keys: tuple[Path, ...],
+    password_env: str,
+    output: Path,
+    as_json: bool,
+) -> None:
     """Combine bundles built from the same lock on different runners (e.g. an aarch64 runner) into one.
 
     Each part is verified first; parts whose project, lock, groups or pip differ are refused, as is a file or
@@ -179,4 +204,6 @@ def merge(parts: tuple[Path, ...], trust_files: tuple[Path, ...], sign_keys: tup
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
         return
     m = result.manifest
-    click.echo(f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}")  # fmt: skip
+    click.echo(
+        f"{result.path}: {m.bundle_id} ({', '.join(t.name for t in m.targets)}), signed by {', '.join(result.signers)}"
+    )

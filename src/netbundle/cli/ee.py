@@ -22,28 +22,56 @@ Examples:
 
 @click.command("ee-context", epilog=EPILOG)
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="New (or empty) directory for the build context; never overwritten.")  # fmt: skip
-@click.option("--trust", "trust_files", multiple=True, metavar="FILE",
-              help="A minisign .pub file or a netbundle trust file (repeatable).")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New (or empty) directory for the build context; never overwritten.",
+)
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    metavar="FILE",
+    help="A minisign .pub file or a netbundle trust file (repeatable).",
+)
 @click.option(
     "--group", "groups", multiple=True, metavar="GROUP", help="A bundle group to install besides main."
 )
 @click.option(
     "--target", metavar="NAME", help="The bundle target to install (default: the one fitting the image)."
 )
-@click.option("--base-image", default=eecontext.DEFAULT_BASE_IMAGE, show_default=True,
-              help="The EE base image (images.base_image.name).")  # fmt: skip
+@click.option(
+    "--base-image",
+    default=eecontext.DEFAULT_BASE_IMAGE,
+    show_default=True,
+    help="The EE base image (images.base_image.name).",
+)
 @click.option(
     "--python", metavar="X.Y", help="The base image's Python, to pick the target (not needed for awx-ee)."
 )
-@click.option("--arch", "machine", default=eecontext.DEFAULT_MACHINE, show_default=True,
-              help="The image's machine (platform_machine), to pick the target.")  # fmt: skip
+@click.option(
+    "--arch",
+    "machine",
+    default=eecontext.DEFAULT_MACHINE,
+    show_default=True,
+    help="The image's machine (platform_machine), to pick the target.",
+)
 @click.option("--python-path", help="The image's interpreter (default: /usr/bin/pythonX.Y of the target).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def ee_context(bundle: str, output: Path, trust_files: tuple[str, ...], groups: tuple[str, ...],
-               target: str | None, base_image: str, python: str | None, machine: str,
-               python_path: str | None, as_json: bool) -> None:  # fmt: skip
+def ee_context(
+    bundle: str,
+    output: Path,
+    trust_files: tuple[str, ...],
+    groups: tuple[str, ...],
+    target: str | None,
+    base_image: str,
+    python: str | None,
+    machine: str,
+    python_path: str | None,
+    as_json: bool,
+) -> None:
     """Write an ansible-builder build context (definition version 3) for BUNDLE.
 
     The bundle is verified first (signatures, then every member). The context carries only the wheels that the

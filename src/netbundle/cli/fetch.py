@@ -25,8 +25,14 @@ Examples:
 @project_option
 @selection_options
 @source_options
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("build/wheelhouse"),
-              show_default=True, help="Wheelhouse directory: one sub-directory per target, and plan.json.")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build/wheelhouse"),
+    show_default=True,
+    help="Wheelhouse directory: one sub-directory per target, and plan.json.",
+)
 @click.option(
     "--no-build", is_flag=True, help="Do not build wheels for sdist-only, git and path dependencies."
 )

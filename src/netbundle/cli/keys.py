@@ -161,10 +161,20 @@ def trust_group() -> None:
 
 
 @trust_group.command("endorse", epilog=ENDORSE_EPILOG)
-@click.option("--old", "old_key", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The endorsing (already trusted) secret key.")  # fmt: skip
-@click.option("--new", "new_key", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The new public key (.pub) to vouch for.")  # fmt: skip
+@click.option(
+    "--old",
+    "old_key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The endorsing (already trusted) secret key.",
+)
+@click.option(
+    "--new",
+    "new_key",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new public key (.pub) to vouch for.",
+)
 @click.option("--name", required=True, help="The new key's name in trust files.")
 @click.option("--endorser", required=True, help="The old key's name in the trust files it is listed in.")
 @password_env_option

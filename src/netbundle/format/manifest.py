@@ -10,10 +10,14 @@ minor version with a warning (unknown keys are then ignored, never trusted).
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
+import time
 import warnings
 from dataclasses import dataclass, field
+
+from .layout import FILE_KINDS, TOP_DIRS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,23 +27,17 @@ FORMAT_MAJOR = 1
 FORMAT_MINOR = 0
 FORMAT_VERSION = "{}.{}".format(FORMAT_MAJOR, FORMAT_MINOR)
 
-#: Fixed member names of the ``netbundle/`` directory inside the tar.
-MANIFEST_PATH = "netbundle/manifest.json"
-SIGNATURE_DIR = "netbundle/signatures/"
-SIGNATURE_SUFFIX = ".minisig"
-
-#: What a file of the bundle is for. ``meta`` covers small extras such as the project's rehearsal config.
-FILE_KINDS = ("wheel", "dist", "lock", "pylock", "sbom", "tool", "meta")
 ORIGIN_KINDS = ("index", "url", "file", "directory", "git")
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _BUILD_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+#: The one timestamp format of manifests, receipts and reports: UTC, whole seconds (``2026-01-01T00:00:00Z``).
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _FORMAT = re.compile(r"^(\d+)\.(\d+)$")
 #: Member paths: relative, forward slashes, no empty/dot/dot-dot parts, a conservative character set.
 _PATH_PART = re.compile(r"^[A-Za-z0-9_+~=%@,-][A-Za-z0-9._+~=%@,-]*$")
-_TOP_DIRS = ("wheels", "dist", "locks", "sbom", "tools", "meta")
 
 
 class ManifestError(ValueError):
@@ -275,7 +273,7 @@ def parse_manifest(raw: bytes) -> Manifest:
 def is_safe_member_path(path: str) -> bool:
     """True for a relative forward-slash path under one of the format's top directories, with no ``..``."""
     parts = path.split("/")
-    if len(parts) < 2 or parts[0] not in _TOP_DIRS:
+    if len(parts) < 2 or parts[0] not in TOP_DIRS:
         return False
     return all(_PATH_PART.match(part) is not None and part not in (".", "..") for part in parts)
 
@@ -481,9 +479,22 @@ def _validate_origin(origin: Any, c: _Checker, where: str) -> None:
 
 def _build(data: Dict[str, Any]) -> Manifest:
     known = {
-        "format_version", "bundle_id", "project", "builder", "build_time", "lock", "groups", "extras",
-        "targets", "files", "packages", "project_artifacts", "pip_wheel", "sbom", "rehearse",
-    }  # fmt: skip
+        "format_version",
+        "bundle_id",
+        "project",
+        "builder",
+        "build_time",
+        "lock",
+        "groups",
+        "extras",
+        "targets",
+        "files",
+        "packages",
+        "project_artifacts",
+        "pip_wheel",
+        "sbom",
+        "rehearse",
+    }
     return Manifest(
         format_version=data["format_version"],
         bundle_id=data["bundle_id"],
@@ -530,3 +541,16 @@ def _build_package(p: Dict[str, Any]) -> PackageEntry:
         origin = Origin(o["kind"], o.get("source"), o["filename"], o["sha256"], o.get("url"), build)
         artifacts.append(Artifact(a["path"], tuple(a["targets"]), origin))
     return PackageEntry(p["name"], p["version"], tuple(p["groups"]), tuple(artifacts))
+
+
+def format_timestamp(epoch: float) -> str:
+    """``epoch`` (seconds since 1970, UTC) in :data:`TIMESTAMP_FORMAT`; fractions of a second are dropped."""
+    return time.strftime(TIMESTAMP_FORMAT, time.gmtime(int(epoch)))
+
+
+def parse_timestamp(text: str) -> int:
+    """The epoch seconds of a :data:`TIMESTAMP_FORMAT` string (UTC).
+
+    :raises ValueError: ``text`` is not in that format.
+    """
+    return calendar.timegm(time.strptime(text, TIMESTAMP_FORMAT))

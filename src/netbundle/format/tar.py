@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 from .. import _atomic
 from ..errors import BundleFormatError, IntegrityError
+from . import layout, trust
 from . import manifest as manifest_format
-from . import trust
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,17 +181,17 @@ def _read_head(
 ) -> Tuple[bytes, Dict[str, bytes], Optional[tarfile.TarInfo]]:
     """The manifest bytes, the signature files, and the first member after them."""
     first = _next(archive, name)
-    if first is None or first.name != manifest_format.MANIFEST_PATH:
+    if first is None or first.name != layout.MANIFEST_PATH:
         raise BundleFormatError(
             "{}: the first member must be {} (found {})".format(
-                name, manifest_format.MANIFEST_PATH, "nothing" if first is None else repr(first.name)
+                name, layout.MANIFEST_PATH, "nothing" if first is None else repr(first.name)
             ),
             hint="this is not a netbundle bundle, or it was repacked by another tool",
         )
     head = _read_small(archive, first, MAX_MANIFEST_BYTES, name)
     signatures: Dict[str, bytes] = {}
     member = _next(archive, name)
-    while member is not None and member.name.startswith(manifest_format.SIGNATURE_DIR):
+    while member is not None and member.name.startswith(layout.SIGNATURE_DIR):
         if member.name in signatures:
             raise BundleFormatError("{}: duplicate member {}".format(name, member.name))
         if len(signatures) >= MAX_SIGNATURES or not _is_signature_name(member.name):
@@ -202,10 +202,10 @@ def _read_head(
 
 
 def _is_signature_name(member: str) -> bool:
-    rest = member[len(manifest_format.SIGNATURE_DIR) :]
-    stem = rest[: -len(manifest_format.SIGNATURE_SUFFIX)]
+    rest = member[len(layout.SIGNATURE_DIR) :]
+    stem = rest[: -len(layout.SIGNATURE_SUFFIX)]
     return (
-        rest.endswith(manifest_format.SIGNATURE_SUFFIX)
+        rest.endswith(layout.SIGNATURE_SUFFIX)
         and len(stem) == 16
         and all(c in "0123456789ABCDEF" for c in stem)
     )
@@ -409,8 +409,8 @@ def write_bundle(
     ``signatures`` maps member names under ``netbundle/signatures/`` to signature file bytes; ``files`` maps the
     manifest's file paths to their content.
     """
-    signature_dir = manifest_format.SIGNATURE_DIR
-    members: List[Tuple[str, Content]] = [(manifest_format.MANIFEST_PATH, manifest)]
+    signature_dir = layout.SIGNATURE_DIR
+    members: List[Tuple[str, Content]] = [(layout.MANIFEST_PATH, manifest)]
     for name in sorted(signatures):
         if not name.startswith(signature_dir) or "/" in name[len(signature_dir) :]:
             raise ValueError("signature member outside {}: {}".format(signature_dir, name))

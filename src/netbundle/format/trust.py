@@ -407,3 +407,25 @@ def _check_endorsement(
             ),
             hint="re-create it with `netbundle trust endorse` using the endorser's secret key",
         ) from None
+
+
+def merge_policies(policies: Sequence[TrustPolicy]) -> TrustPolicy:
+    """One policy: every key once (first name wins), the highest threshold.
+
+    :raises ValueError: no policy given.
+    """
+    if not policies:
+        raise ValueError("merge_policies needs at least one policy")
+    keys: List[PublicKey] = []
+    names: List[str] = []
+    for policy in policies:
+        for index, key in enumerate(policy.keys):
+            if any(known.key_id == key.key_id for known in keys):
+                continue
+            name = policy.names[index] if policy.names else key.key_id_hex
+            if name in names:
+                name = "{}-{}".format(name, key.key_id_hex)
+            keys.append(key)
+            names.append(name)
+    threshold = max(policy.threshold for policy in policies)
+    return TrustPolicy(keys=tuple(keys), threshold=threshold, names=tuple(names))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from ..errors import DriftError, PrefixError, UsageError
+from ..format.locks import pinned_versions
 from ..format.tar import verify_bundle
 from . import generations as gens
 from .receipt import Receipt
@@ -158,22 +159,6 @@ def diff_distributions(
     return found
 
 
-def parse_lock_versions(text: str) -> Dict[str, str]:
-    """Name -> version of a bundle's pip-ready lock (``name==version \\`` lines, ``--hash`` continuations).
-
-    >>> parse_lock_versions("alpha==1.0 \\\\\\n    --hash=sha256:ab\\n# c\\nBeta_X[x]==2\\n")
-    {'alpha': '1.0', 'beta-x': '2'}
-    """
-    versions = {}  # type: Dict[str, str]
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].strip().rstrip("\\").strip()
-        if not line or line.startswith("-") or "==" not in line:
-            continue
-        name, version = line.split("==", 1)
-        versions[canonicalize_name(name.split("[", 1)[0].strip())] = version.split(";", 1)[0].split()[0]
-    return versions
-
-
 def record_digest(data: bytes) -> str:
     """RECORD's form of a sha256: ``sha256=`` and the urlsafe base64 digest without padding."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
@@ -226,9 +211,15 @@ def check(
         expected = _bundle_expectation(bundle, policy, receipt)
         drift += diff_distributions(expected, installed, "bundle")
     return DriftReport(
-        root, generation.number, receipt.bundle_id, tuple(drift), tuple(file_drift), checked, skipped,
+        root,
+        generation.number,
+        receipt.bundle_id,
+        tuple(drift),
+        tuple(file_drift),
+        checked,
+        skipped,
         str(bundle) if bundle is not None else None,
-    )  # fmt: skip
+    )
 
 
 def _scan(site: Sequence[str]) -> Tuple[Dict[str, str], List[FileDrift], int, int]:
@@ -289,7 +280,7 @@ def expected_from_bundle(bundle: VerifiedBundle, target: str, groups: Iterable[s
         ) from None
     expected = {}
     for path in paths:
-        expected.update(parse_lock_versions(bundle.member_path(path).read_text("utf-8")))
+        expected.update(pinned_versions(bundle.member_path(path).read_text("utf-8")))
     if bundle.manifest.pip_wheel:
         expected.update(_wheel_version(bundle.manifest.pip_wheel))
     return expected

@@ -165,8 +165,11 @@ def run_ee_context(args: argparse.Namespace) -> int:
         _print_json(result.to_dict())
         return EXIT_OK
     echo("{}: target {}, groups {}".format(result.definition, result.target, ", ".join(result.groups)))
-    echo("  {} wheels; build it: cd {} && ansible-builder build -f {} -t IMAGE".format(
-        len(result.wheels), result.out_dir, eecontext.DEFINITION_NAME))  # fmt: skip
+    echo(
+        "  {} wheels; build it: cd {} && ansible-builder build -f {} -t IMAGE".format(
+            len(result.wheels), result.out_dir, eecontext.DEFINITION_NAME
+        )
+    )
     return EXIT_OK
 
 
@@ -182,8 +185,11 @@ def run_version(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(info)
     else:
-        echo("{} {} (Python {}, Ed25519 via {})".format(PROG, info["netbundle"], info["python"],
-                                                       info["ed25519_backend"]))  # fmt: skip
+        echo(
+            "{} {} (Python {}, Ed25519 via {})".format(
+                PROG, info["netbundle"], info["python"], info["ed25519_backend"]
+            )
+        )
     return EXIT_OK
 
 

@@ -21,13 +21,13 @@ The planning is pure (:func:`plan_ee_context` takes a manifest and the requireme
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BundleFormatError, TargetError, UsageError
+from ..format.locks import pinned_hashes
 from ..format.tar import verify_bundle
 from .host import select_groups
 from .trusted import resolve_policy
@@ -54,8 +54,6 @@ KNOWN_BASE_PYTHONS = {"awx-ee": "3.11"}
 
 #: ansible-builder's default entrypoint (its container_init default, minus the online ``package_pip`` step).
 ENTRYPOINT = '["/opt/builder/bin/entrypoint", "dumb-init"]'
-
-_HASH = re.compile(r"--hash[= ]sha256:([0-9a-f]{64})")
 
 
 @dataclass(frozen=True)
@@ -148,15 +146,6 @@ def _fits_image(target: TargetEntry, python: Optional[str], machine: str) -> boo
     if env.get("sys_platform", "linux") != "linux" or env.get("platform_machine", machine) != machine:
         return False
     return python is None or target.python_version == python
-
-
-def pinned_hashes(requirements_text: str) -> Tuple[str, ...]:
-    """The sha256 digests a hash-pinned requirements file allows, in order of appearance.
-
-    >>> pinned_hashes("six==1.16.0 \\\\\\n    --hash=sha256:" + "a" * 64 + "\\n")[0] == "a" * 64
-    True
-    """
-    return tuple(_HASH.findall(requirements_text))
 
 
 def pip_command(requirement_names: Sequence[str], directory: str = IMAGE_DIR, python: str = "$PYCMD") -> str:

@@ -331,15 +331,24 @@ def render_generations(generations: List[Generation]) -> str:
         r = g.receipt
         lines.append(
             "{} {:>4}  {} {}  target {}  groups {}  installed {}".format(
-                "*" if g.current else " ", g.number, r.project, r.version, r.target, ",".join(r.groups),
+                "*" if g.current else " ",
+                g.number,
+                r.project,
+                r.version,
+                r.target,
+                ",".join(r.groups),
                 r.installed_at,
             )
-        )  # fmt: skip
+        )
     return "\n".join(lines)
 
 
 def render_rollback(result: RollbackResult) -> str:
     return "rolled back from generation {} ({} {}) to generation {} ({} {})".format(
-        result.previous.number, result.previous.receipt.project, result.previous.receipt.version,
-        result.current.number, result.current.receipt.project, result.current.receipt.version,
-    )  # fmt: skip
+        result.previous.number,
+        result.previous.receipt.project,
+        result.previous.receipt.version,
+        result.current.number,
+        result.current.receipt.project,
+        result.current.receipt.version,
+    )

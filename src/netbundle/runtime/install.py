@@ -10,19 +10,20 @@ partial generation and the staging directory and leaves ``current`` as it was.
 from __future__ import annotations
 
 import contextlib
-import datetime
 import os
 import pathlib
 import signal
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
 from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError, UsageError
+from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
 from . import generations as gens
 from .generations import list_generations, rollback
@@ -105,8 +106,11 @@ def render_install(result: InstallResult) -> str:
         ),
     ]
     if result.previous is not None:
-        lines.append("previous generation {} kept (rollback with: rollback --prefix {})".format(
-            result.previous, result.prefix))  # fmt: skip
+        lines.append(
+            "previous generation {} kept (rollback with: rollback --prefix {})".format(
+                result.previous, result.prefix
+            )
+        )
     return "\n".join(lines)
 
 
@@ -182,11 +186,17 @@ def plan_against_current(
     if not allow_downgrade and _is_older(manifest, current):
         raise DowngradeError(
             "bundle {} ({} {}, built {}) is older than the current generation {} ({} {}, built {})".format(
-                manifest.bundle_id, manifest.project_name, manifest.project_version, manifest.build_time,
-                current.generation, current.project, current.version, current.build_time,
+                manifest.bundle_id,
+                manifest.project_name,
+                manifest.project_version,
+                manifest.build_time,
+                current.generation,
+                current.project,
+                current.version,
+                current.build_time,
             ),
             hint="pass --allow-downgrade to install it anyway, or use rollback to return to a kept generation",
-        )  # fmt: skip
+        )
     return INSTALLED
 
 
@@ -343,8 +353,7 @@ def _prune(root: pathlib.Path) -> Tuple[str, ...]:
 
 
 def _now() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return format_timestamp(time.time())
 
 
 def _last_error(output: str) -> str:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import pkgutil
 
 from ..errors import InputError
-from ..format.trust import TrustPolicy, load_trust, parse_trust
+from ..format.trust import TrustPolicy, load_trust, merge_policies, parse_trust
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import List, Optional, Sequence
 
-    from ..format.minisign import PublicKey
 
 #: The package resource that build-pyz writes (next to this module inside the pyz).
 RESOURCE = "trusted-keys.txt"
@@ -54,28 +53,6 @@ def embedded_policy() -> Optional[TrustPolicy]:
     if text is None:
         return None
     return parse_trust(text, EMBEDDED_NAME)
-
-
-def merge_policies(policies: Sequence[TrustPolicy]) -> TrustPolicy:
-    """One policy: every key once (first name wins), the highest threshold.
-
-    :raises ValueError: no policy given.
-    """
-    if not policies:
-        raise ValueError("merge_policies needs at least one policy")
-    keys: List[PublicKey] = []
-    names: List[str] = []
-    for policy in policies:
-        for index, key in enumerate(policy.keys):
-            if any(known.key_id == key.key_id for known in keys):
-                continue
-            name = policy.names[index] if policy.names else key.key_id_hex
-            if name in names:
-                name = "{}-{}".format(name, key.key_id_hex)
-            keys.append(key)
-            names.append(name)
-    threshold = max(policy.threshold for policy in policies)
-    return TrustPolicy(keys=tuple(keys), threshold=threshold, names=tuple(names))
 
 
 def resolve_policy(trust_files: Sequence[str], embedded: Optional[TrustPolicy] = None) -> TrustPolicy:

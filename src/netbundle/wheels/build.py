@@ -310,12 +310,23 @@ def _git_checkout(url: str, commit: str, dest: Path) -> None:
             raise BuildError(f"git {args[0]} of {url} at {commit} failed: {done.stderr.strip()[-300:]}")
 
 
+#: PEP 517's fallback when a project names no build backend (or has no pyproject.toml).
+DEFAULT_BACKEND = "setuptools.build_meta:__legacy__"
+
+
+def backend_of(pyproject: Mapping[str, object]) -> str:
+    """The build backend a parsed pyproject.toml names, else PEP 517's setuptools fallback."""
+    system = pyproject.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return str(backend) if backend else DEFAULT_BACKEND
+
+
 def _backend(tree: Path) -> str:
     try:
         data = tomllib.loads((tree / "pyproject.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError):
-        return "setuptools.build_meta:__legacy__"
-    return str(data.get("build-system", {}).get("build-backend", "setuptools.build_meta:__legacy__"))
+        return DEFAULT_BACKEND
+    return backend_of(data)
 
 
 Distribution = Literal["sdist", "wheel"]
@@ -367,8 +378,10 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
         for warning in caught:
             _log.info("%s: build backend warning: %s", what, warning.message)
     except (build.BuildException, build.BuildBackendException, subprocess.CalledProcessError) as exc:
-        raise BuildError(f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
-                         hint="run with -v to see the backend's output") from None  # fmt: skip
+        raise BuildError(
+            f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
+            hint="run with -v to see the backend's output",
+        ) from None
 
 
 def _install_new(env: build.env.DefaultIsolatedEnv, requirements: Iterable[str], installed: set[str]) -> None:

@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 
 from ...errors import InputError, RehearsalError
+from ...format.manifest import format_timestamp
 from .probes import GUARD_SOURCE, IMPORT_PROBE, IMPORTS_MARKER
 from .report import Rehearsal, Step, render_markdown, write_reports
 
@@ -339,7 +340,7 @@ def _result(
         netbundle_version=__version__,
         isolation=isolation.mode,
         isolation_detail=isolation.detail,
-        started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        started=format_timestamp(started),
         seconds=round(time.time() - started, 3),
         scratch=scratch,
         kept=request.keep,
