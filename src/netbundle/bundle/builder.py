@@ -60,6 +60,17 @@ class BuildRequest:
     fetch: FetchRequest
     sign_keys: tuple[SecretKey, ...] = ()
     pip_version: str | None = None
+    #: keys still being unlocked (scrypt) while the build runs: waited for only when the manifest is signed
+    pending_keys: Future[tuple[SecretKey, ...]] | None = None
+
+    def signing_keys(self) -> tuple[SecretKey, ...]:
+        """Every signing key, waiting for the pending ones (their unlock error, such as a wrong password)."""
+        return self.sign_keys + (self.pending_keys.result() if self.pending_keys is not None else ())
+
+    def check_pending_keys(self) -> None:
+        """Raise a pending key's unlock error now if it has already failed (no need to finish the build)."""
+        if self.pending_keys is not None and self.pending_keys.done():
+            self.pending_keys.result()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,6 +116,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool)
         try:
             found = gather(request.fetch, pool=pool)
+            request.check_pending_keys()
         except BaseException:
             own.discard()
             raise
@@ -120,11 +132,12 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     texts = _locks(found, groups, project)
     manifest, members = _manifest(found, groups, carried, texts, project, tool_member(pip.filename), epoch)
     manifest_bytes = render_manifest(manifest)
+    keys = request.signing_keys()
     signatures = {
         signature_member_name(key): sign(
             manifest_bytes, key, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
         )
-        for key in request.sign_keys
+        for key in keys
     }
     path = write_bundle(
         request.fetch.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
@@ -134,7 +147,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         size=path.stat().st_size,
-        signers=tuple(key.key_id_hex for key in request.sign_keys),
+        signers=tuple(key.key_id_hex for key in keys),
     )
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from netbundle.cli._options import fetch_request, project_option, selection_options, source_options
-from netbundle.cli.keys import load_signing_keys, sign_key_options
+from netbundle.cli.keys import load_signing_keys, sign_key_options, start_unlocking
 
 if TYPE_CHECKING:
     from netbundle.format.trust import TrustPolicy
@@ -71,9 +71,11 @@ def build(
         )
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
-    keys = load_signing_keys(sign_keys, password_env)
+    # scrypt (seconds, for an encrypted key) runs while the build downloads and builds; passwords are asked first
     request = BuildRequest(
-        fetch=fetch_request(project_dir, output, params), sign_keys=tuple(keys), pip_version=pip_version
+        fetch=fetch_request(project_dir, output, params),
+        pending_keys=start_unlocking(sign_keys, password_env) if sign_keys else None,
+        pip_version=pip_version,
     )
     result = build_bundle(request)
     if as_json:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -71,16 +74,51 @@ def sign_key_options(func: F) -> F:
     )(func)
 
 
+@dataclass(frozen=True)
+class KeyFile:
+    """A secret key file read and, when encrypted, its password: everything but the (slow) scrypt unlock."""
+
+    path: Path
+    text: str
+    password: str | None
+
+
 def load_signing_keys(paths: Sequence[Path], password_env: str = PASSWORD_ENV) -> list[SecretKey]:
     """Read each secret key; an encrypted one gets its password from ``$password_env``, else from a prompt.
 
     :raises InputError: unreadable or malformed key, or a wrong password (naming the key file).
     :raises UsageError: a password is needed but the variable is unset and there is no terminal; a key given twice.
     """
-    from netbundle.bundle.signing import is_encrypted, load_secret_key, password_from_env
-    from netbundle.errors import InputError, UsageError
+    return unlock_signing_keys(read_signing_keys(paths, password_env))
 
-    keys: list[SecretKey] = []
+
+def start_unlocking(paths: Sequence[Path], password_env: str = PASSWORD_ENV) -> Future[tuple[SecretKey, ...]]:
+    """Read the keys and ask for passwords now; unlock them (scrypt: seconds, 1 GiB) in a background thread.
+
+    A build passes the future on and waits for it only when it signs, so scrypt runs while the downloads and
+    builds do. A wrong password is raised by the future (the build checks it between its steps).
+    """
+    files = read_signing_keys(paths, password_env)
+    future: Future[tuple[SecretKey, ...]] = Future()
+
+    def unlock() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(tuple(unlock_signing_keys(files)))
+        except Exception as exc:  # noqa: BLE001 (handed to whoever waits for the keys)
+            future.set_exception(exc)
+
+    threading.Thread(target=unlock, name="unlock-signing-keys", daemon=True).start()
+    return future
+
+
+def read_signing_keys(paths: Sequence[Path], password_env: str = PASSWORD_ENV) -> list[KeyFile]:
+    """Each key file's text, and its password when it is encrypted (from ``$password_env`` or a prompt)."""
+    from netbundle.bundle.signing import is_encrypted, password_from_env
+    from netbundle.errors import InputError
+
+    files: list[KeyFile] = []
     for path in paths:
         try:
             text = path.read_text(encoding="utf-8")
@@ -91,9 +129,22 @@ def load_signing_keys(paths: Sequence[Path], password_env: str = PASSWORD_ENV) -
             password = password_from_env(password_env)
             if password is None:
                 password = _ask(f"Password for {path}", password_env, confirm=False)
-        key = load_secret_key(path, password=password)
+        files.append(KeyFile(path, text, password))
+    return files
+
+
+def unlock_signing_keys(files: Sequence[KeyFile]) -> list[SecretKey]:
+    """Decrypt and check each key (scrypt for an encrypted one); refuse a key given twice."""
+    from netbundle.bundle.signing import parse_secret_key
+    from netbundle.errors import UsageError
+
+    keys: list[SecretKey] = []
+    for file in files:
+        key = parse_secret_key(file.text, password=file.password, where=str(file.path))
         if any(known.key_id == key.key_id for known in keys):
-            raise UsageError(f"{path}: key {key.key_id_hex} is given twice (one signature per key counts)")
+            raise UsageError(
+                f"{file.path}: key {key.key_id_hex} is given twice (one signature per key counts)"
+            )
         keys.append(key)
     return keys
 
