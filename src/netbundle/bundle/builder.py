@@ -40,6 +40,7 @@ from netbundle.lock.groups import GroupSelection, resolve_groups, select_for_env
 from netbundle.lock.project import LoadedProject, load_project
 from netbundle.wheelhouse import FetchRequest, Gathered, cache_of, gather
 from netbundle.wheels.build import DEFAULT_EPOCH, backend_of, build_project, cached_project, project_cache_key
+from netbundle.wheels.buildenv import ENV_DIR
 from netbundle.wheels.pool import BuildPool
 
 if TYPE_CHECKING:
@@ -188,7 +189,9 @@ class _ProjectBuild:
             return own
         entry.parent.mkdir(parents=True, exist_ok=True)
         own.staging = Path(tempfile.mkdtemp(prefix=".build-", dir=entry.parent))
-        own.running = pool.submit(build_project, loaded.root, own.staging, epoch=epoch)
+        own.running = pool.submit(
+            build_project, loaded.root, own.staging, epoch=epoch, env_cache=cache_root / ENV_DIR
+        )
         return own
 
     def wait(self) -> plan.ProjectArtifacts | None:

@@ -24,11 +24,11 @@ import tempfile
 import tomllib
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from packaging.utils import parse_wheel_filename
 
@@ -38,9 +38,7 @@ from netbundle.format.tar import file_sha256
 from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 from netbundle.targets.choice import Choice
-
-if TYPE_CHECKING:
-    import build.env
+from netbundle.wheels.buildenv import ENV_DIR, BuildEnvironments
 
 _log = logging.getLogger(__name__)
 _PROVENANCE = "build.json"
@@ -112,7 +110,8 @@ def build_wheel(
     if found is not None:
         return found
     with _source_tree(choice, input_path, project_root) as (tree, input_name):
-        wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}")
+        envs = cache_root / ENV_DIR
+        wheel = _run_build(tree, cached, epoch, f"{package.name} {package.version}", env_cache=envs)
         built = BuiltWheel(
             path=wheel,
             sha256=file_sha256(wheel),
@@ -172,7 +171,9 @@ def cached_project(entry: Path) -> tuple[Path, Path] | None:
     return (sdists[0], wheels[0]) if len(sdists) == 1 and len(wheels) == 1 else None
 
 
-def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
+def build_project(
+    root: Path, outdir: Path, *, epoch: int, env_cache: Path | None = None
+) -> tuple[Path, Path]:
     """The project's own sdist, and a wheel built from that sdist (as pypa/build's default does), in ``outdir``.
 
     Both builds share one isolated environment (the same ``[build-system]``; the wheel's extra requirements are
@@ -185,7 +186,7 @@ def build_project(root: Path, outdir: Path, *, epoch: int) -> tuple[Path, Path]:
             copy = pristine / path.relative_to(root)
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, copy)
-        with _isolated_builds(epoch, f"project {root.name}") as build_in:
+        with _isolated_builds(epoch, f"project {root.name}", env_cache) as build_in:
             sdist = build_in(pristine, "sdist", Path(tmp) / "sdist")
             normalize_sdist(sdist, epoch)
             tree = _unpack_sdist(sdist, Path(tmp) / "src")
@@ -333,36 +334,40 @@ Distribution = Literal["sdist", "wheel"]
 
 
 def _run_build(
-    tree: Path, outdir: Path, epoch: int, what: str, *, distribution: Distribution = "wheel"
+    tree: Path,
+    outdir: Path,
+    epoch: int,
+    what: str,
+    *,
+    distribution: Distribution = "wheel",
+    env_cache: Path | None = None,
 ) -> Path:
-    with _isolated_builds(epoch, what) as build_in:
+    with _isolated_builds(epoch, what, env_cache) as build_in:
         return build_in(tree, distribution, outdir)
 
 
 @contextmanager
-def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
-    """One isolated PEP 517 environment; yields ``build_in(tree, distribution, outdir) -> built file``.
+def _isolated_builds(
+    epoch: int, what: str, env_cache: Path | None = None
+) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
+    """Isolated PEP 517 builds; yields ``build_in(tree, distribution, outdir) -> built file``.
 
-    Each build's requirements are installed into the environment before it runs (pip is not asked again for
-    requirements it has installed); every built file is moved into its ``outdir`` only once complete.
+    With ``env_cache``, each build runs in the cached environment of its requirements (:mod:`.buildenv`: made
+    once, then reused by every build with the same ``[build-system]``); without, in one temporary environment
+    that each build's requirements are added to. Every built file is moved into its ``outdir`` once complete.
     """
     import build
-    import build.env
 
     runner = functools.partial(_quiet_runner, epoch=epoch)
-    installed: set[str] = set()
     doing: list[Distribution] = ["wheel"]
     try:
         # the backend's own warnings (deprecated setup.py options, ...) are its business: log them, never raise
-        with warnings.catch_warnings(record=True) as caught, build.env.DefaultIsolatedEnv() as env:
+        with warnings.catch_warnings(record=True) as caught, BuildEnvironments(env_cache) as environments:
             warnings.simplefilter("always")
 
             def build_in(tree: Path, distribution: Distribution, outdir: Path) -> Path:
                 doing[0] = distribution
-                builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
-                _install_new(env, builder.build_system_requires, installed)
-                # the backend can be asked for its own requirements only once the build system is installed
-                _install_new(env, builder.get_requires_for_build(distribution), installed)
+                builder = environments.builder_for(tree, distribution, runner)
                 staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
                 try:
                     built = Path(builder.build(distribution, staging))
@@ -382,12 +387,6 @@ def _isolated_builds(epoch: int, what: str) -> Iterator[Callable[[Path, Distribu
             f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
             hint="run with -v to see the backend's output",
         ) from None
-
-
-def _install_new(env: build.env.DefaultIsolatedEnv, requirements: Iterable[str], installed: set[str]) -> None:
-    missing = set(requirements) - installed
-    env.install(missing)
-    installed.update(missing)
 
 
 def _ensure(path: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import shutil
 import tarfile
@@ -103,3 +104,26 @@ def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(
     assert list(out.parent.iterdir()) == []
     leftovers = [p.name for p in (tmp_path / "cache" / "project").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_builds_with_the_same_backend_share_one_cached_environment(index_files: Path, tmp_path: Path) -> None:
+    project = _project(tmp_path / "project", index_files, make_sdist(index_files, "srconly", "0.5"))
+    key = make_keypair(tmp_path / "keys").key_path
+    cache = tmp_path / "cache"
+    with serve(index_files) as index:
+        code, output = _build(index.url, project, cache, tmp_path / "one.tar", key)
+        assert code == 0, output
+        # the project and the sdist-only dependency both build with setuptools>=61: one environment for both
+        (env,) = [p for p in (cache / "build-envs").iterdir() if p.is_dir()]
+        resolved = json.loads((env / "env.json").read_text())
+        assert resolved["requirements"] == ["setuptools>=61"] and "setuptools" in resolved["resolved"]
+        fetched = [path for path, _ in index.requests if "setuptools" in path and path.endswith(".whl")]
+        assert len(fetched) == 1
+
+        (project / "demo" / "__init__.py").write_text("ANSWER = 43\n")  # a cold project build again
+        code, output = _build(index.url, project, cache, tmp_path / "two.tar", key)
+        assert code == 0, output
+        again = [path for path, _ in index.requests if "setuptools" in path and path.endswith(".whl")]
+    assert again == fetched, "the backend was not installed again"
+    assert [p for p in (cache / "build-envs").iterdir() if p.is_dir()] == [env]
+    assert len(list((cache / "project").iterdir())) == 2
