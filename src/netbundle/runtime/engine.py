@@ -17,6 +17,7 @@ are pypa/installer's (same shebang, same entry point, other text), and RECORD li
 
 from __future__ import annotations
 
+import io
 import posixpath
 import sys
 import threading
@@ -28,19 +29,23 @@ from dataclasses import dataclass
 from installer import install as install_wheel
 from installer.destinations import SchemeDictionaryDestination
 from installer.exceptions import InstallerError
-from installer.records import RecordEntry
+from installer.records import Hash, RecordEntry
+from installer.scripts import Script
 from installer.sources import WheelFile
+from installer.utils import copyfileobj_with_hashing
 
 from ..errors import InstallError, NetbundleError
 from .bytecode import Compiler, core_count
 from .depcheck import find_problems, read_installed
+from .wheelorder import install_order, shared_paths
 from .wheelplan import choose_wheels, merge_pins, parse_lock
+from .wheelscan import WheelScan, scan_wheel
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import pathlib
     from concurrent.futures import Future
-    from typing import IO, Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+    from typing import IO, Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
     from ..format.manifest import TargetEntry
     from ..format.tar import VerifiedBundle
@@ -116,12 +121,19 @@ def venv_scheme(venv: Venv, name: str) -> Dict[str, str]:
 
 
 def install_wheels(
-    jobs: Sequence[WheelJob], venv: Venv, env: Mapping[str, str], threads: Optional[int] = None
+    jobs: Sequence[WheelJob],
+    venv: Venv,
+    env: Mapping[str, str],
+    environment: Mapping[str, str],
+    threads: Optional[int] = None,
 ) -> EngineReport:
     """Install every job into ``venv``; return the counts and phase times.
 
-    :raises InstallError: a wheel is invalid, names an unsafe path, or clashes with another one's file; the
-        caller removes the partial venv.
+    A file several wheels ship is written by the one pip would install last (:mod:`.wheelorder`); the others
+    record their copy's hash without writing it, as pip's RECORDs read after it overwrote them.
+
+    :param environment: the marker environment (for the dependency order).
+    :raises InstallError: a wheel is invalid or names an unsafe path; the caller removes the partial venv.
     """
     start = time.monotonic()
     stop = threading.Event()
@@ -129,7 +141,12 @@ def install_wheels(
     pending: List[_Unpacked] = []
     try:
         with ThreadPoolExecutor(max_workers=threads or min(MAX_THREADS, core_count() * 2)) as pool:
-            futures = [pool.submit(_unpack, job, venv, compiler, stop) for job in jobs]
+            scans = list(pool.map(lambda job: scan_wheel(job.path, venv_scheme(venv, job.name)), jobs))
+            skipped = _overlaps(scans, environment)
+            futures = [
+                pool.submit(_unpack, job, venv, compiler, stop, skipped.get(scan.name, set()))
+                for job, scan in zip(jobs, scans)
+            ]
             try:
                 pending = [future.result() for future in futures]
             except BaseException:
@@ -150,6 +167,13 @@ def install_wheels(
     return EngineReport(len(jobs), files, compiled, unpacked - start, waited - unpacked, 0.0)
 
 
+def _overlaps(scans: Sequence[WheelScan], environment: Mapping[str, str]) -> Dict[str, Set[str]]:
+    """Distribution -> the paths it leaves to a wheel installed after it (the bundle's pip goes first)."""
+    requires = {scan.name: list(scan.requires) for scan in scans if scan.name != "pip"}
+    order = ["pip", *install_order(requires, environment)]
+    return shared_paths({scan.name: scan.paths for scan in scans}, order)
+
+
 def check_consistency(venv: Venv, host: HostInfo) -> List[str]:
     """pip check's findings for the venv's site-packages."""
     sites = list(dict.fromkeys(venv.scheme[k] for k in _LIB_SCHEMES))
@@ -159,10 +183,13 @@ def check_consistency(venv: Venv, host: HostInfo) -> List[str]:
 class _Destination(SchemeDictionaryDestination):
     """pypa/installer's destination with path checks, a stop flag, and RECORD deferred until compiling ended."""
 
-    def __init__(self, scheme: Dict[str, str], interpreter: str, wheel: str, stop: threading.Event) -> None:
+    def __init__(
+        self, scheme: Dict[str, str], interpreter: str, wheel: str, stop: threading.Event, skip: Set[str]
+    ) -> None:
         super().__init__(scheme, interpreter=interpreter, script_kind="posix")
         self.wheel = wheel
         self.stop = stop
+        self.skip = skip
         self.deferred: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
 
     def write_to_fs(self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
@@ -170,8 +197,20 @@ class _Destination(SchemeDictionaryDestination):
 
         if self.stop.is_set():
             raise InstallError("install stopped after another wheel failed")
-        check_scheme_path(self.scheme_dict, scheme, path, self.wheel)
+        target = check_scheme_path(self.scheme_dict, scheme, path, self.wheel)
+        if (
+            posixpath.normpath(target) in self.skip
+        ):  # a wheel installed later writes it: hash only, for RECORD
+            digest, size = copyfileobj_with_hashing(stream, _Discard(), self.hash_algorithm)  # type: ignore[arg-type]
+            return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
         return super().write_to_fs(scheme, path, stream, is_executable)
+
+    def write_script(self, name: str, module: str, attr: str, section: Any) -> RecordEntry:
+        target = posixpath.normpath(posixpath.join(self.scheme_dict["scripts"], name))
+        if target not in self.skip:
+            return super().write_script(name, module, attr, section)
+        script_name, data = Script(name, module, attr, section).generate(self.interpreter, self.script_kind)
+        return self.write_to_fs("scripts", script_name, io.BytesIO(data), is_executable=True)
 
     def finalize_installation(self, scheme: Any, record_file_path: str, records: Iterable[Any]) -> None:
         self.deferred = (scheme, record_file_path, list(records))
@@ -208,8 +247,17 @@ class _Unpacked:
         return len(extra)
 
 
-def _unpack(job: WheelJob, venv: Venv, compiler: Optional[Compiler], stop: threading.Event) -> _Unpacked:
-    destination = _Destination(venv_scheme(venv, job.name), str(venv.python), job.path.name, stop)
+class _Discard:
+    """A sink for the bytes of a file another wheel writes (only their hash is needed)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _unpack(
+    job: WheelJob, venv: Venv, compiler: Optional[Compiler], stop: threading.Event, skip: Set[str]
+) -> _Unpacked:
+    destination = _Destination(venv_scheme(venv, job.name), str(venv.python), job.path.name, stop, skip)
     try:
         with WheelFile.open(job.path) as source:
             install_wheel(source, destination, dict(job.metadata))
@@ -251,14 +299,16 @@ def run_engine(
     from .venv import create_bare_venv, create_venv
 
     jobs = plan_jobs(bundle, target, groups, host, compile_bytecode)
-    pip = pip_job(bundle)
-    venv = create_bare_venv(directory) if pip is not None else create_venv(directory, None)
+    # a lock that pins pip itself installs that one, as pip replaces the bundled one with it
+    pip = None if any(job.name == "pip" for job in jobs) else pip_job(bundle)
+    bare = pip is not None or any(job.name == "pip" for job in jobs)
+    venv = create_bare_venv(directory) if bare else create_venv(directory, None)
     log.write(
         "$ netbundle engine installer: {} wheels{}\n".format(
             len(jobs), "" if compile_bytecode else ", no bytecode"
         )
     )
-    report = install_wheels(jobs + ([pip] if pip is not None else []), venv, env)
+    report = install_wheels(jobs + ([pip] if pip is not None else []), venv, env, host.marker_environment)
     started = time.monotonic()
     problems = check_consistency(venv, host)
     report = EngineReport(report.wheels, report.files, report.compiled, report.unpack_seconds,

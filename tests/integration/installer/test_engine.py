@@ -162,14 +162,25 @@ def test_a_path_leaving_the_venv_is_refused_and_nothing_changes(
     assert not list(tmp_path.rglob("escaped*"))
 
 
-def test_two_wheels_with_one_file_are_refused(
+def test_files_several_wheels_ship_end_as_pip_leaves_them(
     tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
 ) -> None:
-    clash = {"extra_files": {"shared/conflict.py": "x = 1\n"}}
-    path = bundle(packages=[("alpha", "1.0"), ("beta", "1.0")], wheel_options={"alpha": clash, "beta": clash})
-    with pytest.raises(InstallError, match="would overwrite a file another wheel installed"):
-        install(path, tmp_path / "p", policy, engine="installer")
-    assert not list((tmp_path / "p" / "generations").iterdir())
+    def shipping(text: str) -> dict[str, object]:
+        return {"extra_files": {"shared/conflict.py": f"WHO = {text!r}\n", "LICENSE": text + "\n"}}
+
+    # alpha needs beta, so pip installs beta first and alpha's copies win; gamma and delta are unrelated (by name)
+    path = bundle(
+        packages=[("alpha", "1.0"), ("beta", "1.0"), ("gamma", "1.0"), ("delta", "1.0")],
+        requires={"alpha": ["beta"], "delta": ["beta[x]; python_version >= '3'"]},
+        wheel_options={name: shipping(name) for name in ("alpha", "beta", "gamma", "delta")},
+    )
+    prefixes = install_both(path, tmp_path, policy)
+    assert_same_install(prefixes)
+    pip_site, engine_site = (next((prefixes[e] / "current").glob("lib/python3.*/site-packages")) for e in ENGINES)
+    for name in ("shared/conflict.py", "LICENSE"):
+        assert (engine_site / name).read_text() == (pip_site / name).read_text(), name
+    records = installed_records(prefixes["installer"])
+    assert all("LICENSE" in records[f"{n}-1.0.dist-info"] for n in ("alpha", "beta", "gamma", "delta"))
 
 
 def test_a_dependency_missing_from_the_lock_fails_like_pip_check(
