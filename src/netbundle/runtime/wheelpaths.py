@@ -8,7 +8,6 @@ and not in pypa/installer because the shipped version has none.
 
 from __future__ import annotations
 
-import os
 import posixpath
 
 from ..errors import InstallError
@@ -51,7 +50,5 @@ def check_scheme_path(scheme_dirs: Mapping[str, str], scheme: str, path: str, wh
             "{} names an unsafe path {!r} (in its {} files)".format(wheel, path[:200], scheme),
             hint="the wheel is refused; nothing was switched",
         )
-    target = posixpath.join(root, path)
-    if os.path.commonpath([os.path.normpath(root), os.path.normpath(target)]) != os.path.normpath(root):
-        raise UnsafeWheelPathError("{} path {!r} leaves {}".format(wheel, path[:200], root))
-    return target
+    # plain names below root cannot leave it (no part is "..", none is absolute): no normalization needed
+    return posixpath.join(root, path)
