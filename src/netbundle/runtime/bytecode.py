@@ -15,8 +15,11 @@ Plain subprocesses rather than ``multiprocessing``: no fork of a threaded proces
 from __future__ import annotations
 
 import contextlib
+import csv
+import importlib.util
 import json
 import os
+import pathlib
 import queue
 import subprocess
 import threading
@@ -26,7 +29,7 @@ from ..errors import InstallError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, List, Mapping, Optional, Sequence, Tuple
+    from typing import IO, Dict, List, Mapping, Optional, Sequence, Tuple
 
 #: The worker's program: read a JSON list of paths per line, compile each, answer a JSON list of booleans.
 WORKER = r"""
@@ -144,3 +147,51 @@ def _close(process: subprocess.Popen[str]) -> None:
             with contextlib.suppress(OSError):  # a killed worker's pipe: nothing left to flush
                 stream.close()
     process.wait()
+
+
+def compile_pip_installed(site_dirs: Sequence[str], python: str, env: Mapping[str, str]) -> int:
+    """Byte-compile, on every core, what ``pip install --no-compile`` installed into ``site_dirs``; return how
+    many modules compiled.
+
+    The modules are those listed in the RECORD of each distribution whose ``INSTALLER`` is ``pip`` (the bundle's
+    own pip wheel, installed by pypa/installer, stays uncompiled as before). Each compiled module's ``.pyc`` is
+    added to its RECORD as pip adds it when it compiles (``path,,``), so the result is the same as pip's own.
+    """
+    records = [record for site in dict.fromkeys(site_dirs) for record in _pip_records(site)]
+    modules = [(record, path) for record in records for path in _record_modules(record)]
+    if not modules:
+        return 0
+    compiler = Compiler(python, env)
+    try:
+        futures = compiler.submit([str(record.parent.parent / path) for record, path in modules])
+        done = [ok for future in futures for ok in future.result()]
+    except BaseException:
+        compiler.close(kill=True)
+        raise
+    compiler.close()
+    added: Dict[pathlib.Path, List[str]] = {}
+    for (record, path), ok in zip(modules, done):
+        if ok:
+            added.setdefault(record, []).append(importlib.util.cache_from_source(path))
+    for record, pycs in added.items():
+        with record.open("a", newline="") as stream:
+            csv.writer(stream, lineterminator="\n").writerows([pyc, "", ""] for pyc in pycs)
+    return sum(len(pycs) for pycs in added.values())
+
+
+def _pip_records(site: str) -> List[pathlib.Path]:
+    found = []
+    for info in sorted(pathlib.Path(site).glob("*.dist-info")):
+        try:
+            if (info / "INSTALLER").read_text().strip() == "pip" and (info / "RECORD").is_file():
+                found.append(info / "RECORD")
+        except OSError:
+            continue
+    return found
+
+
+def _record_modules(record: pathlib.Path) -> List[str]:
+    """The ``.py`` files a RECORD lists inside its site-packages directory (not ``../`` paths: scripts, data)."""
+    with record.open(newline="") as stream:
+        rows = [row for row in csv.reader(stream) if row]
+    return [row[0] for row in rows if row[0].endswith(".py") and not row[0].startswith(("../", "/"))]

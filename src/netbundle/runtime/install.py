@@ -26,6 +26,7 @@ from ..errors import DowngradeError, InstallError, NetbundleError, PrefixError, 
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
 from . import generations as gens
+from .bytecode import compile_pip_installed, core_count
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
 from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
@@ -273,8 +274,12 @@ def _build_generation(
     env = scrubbed_env(os.environ)
     requirements = [str(bundle.member_path(target.locks[group])) for group in groups]
     links = [str(bundle.root / d) for d in ("wheels", "dist") if bundle.root and (bundle.root / d).is_dir()]
-    argv = pip_install_argv(str(venv.python), links, requirements, compile_bytecode=options.compile_bytecode)
-    done = run(argv, env, log)
+    # pip compiles on one core: on more, pip only unpacks and the modules are compiled afterwards on all of them
+    parallel = options.compile_bytecode and core_count() > 1
+    compile_in_pip = options.compile_bytecode and not parallel
+    done = run(
+        pip_install_argv(str(venv.python), links, requirements, compile_bytecode=compile_in_pip), env, log
+    )
     if not done.ok:
         raise InstallError(
             "pip install of bundle {} (target {}) failed: {}".format(
@@ -282,6 +287,10 @@ def _build_generation(
             ),
             hint="pip's output is in {}".format(log_path),
         )
+    if parallel:
+        sites = [venv.scheme[k] for k in ("purelib", "platlib")]
+        log.write("$ netbundle: byte-compiling pip's modules on {} cores\n".format(core_count()))
+        log.write("{} modules compiled\n".format(compile_pip_installed(sites, str(venv.python), env)))
     checked = run(pip_check_argv(str(venv.python)), env, log)
     if not checked.ok:
         raise InstallError(

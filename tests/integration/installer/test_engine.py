@@ -18,6 +18,7 @@ from tests.integration.installer.prefixes import prefix_entries
 
 from netbundle.errors import InstallError
 from netbundle.format.trust import TrustPolicy
+from netbundle.runtime.bytecode import core_count
 from netbundle.runtime.install import install
 from netbundle.runtime.trusted import resolve_policy
 from netbundle.runtime.wheelpaths import UnsafeWheelPathError
@@ -112,6 +113,11 @@ def test_small_bundle_installs_the_same_both_ways(
         assert (prefix / "current" / "share" / "alpha" / "notes.txt").read_text() == "notes\n"
     engine_log = max((prefixes["installer"] / "logs").iterdir()).read_text()
     assert "engine installer: 3 wheels" in engine_log  # alpha, beta and the bundle's pip
+    pip_log = max((prefixes["pip"] / "logs").iterdir()).read_text()
+    if core_count() > 1:  # the pip engine compiles after pip, on every core
+        assert "--no-compile" in pip_log and "byte-compiling pip's modules on" in pip_log
+    else:
+        assert "--no-compile" not in pip_log
 
 
 def test_no_compile_writes_no_bytecode_in_either_engine(
@@ -176,7 +182,9 @@ def test_files_several_wheels_ship_end_as_pip_leaves_them(
     )
     prefixes = install_both(path, tmp_path, policy)
     assert_same_install(prefixes)
-    pip_site, engine_site = (next((prefixes[e] / "current").glob("lib/python3.*/site-packages")) for e in ENGINES)
+    pip_site, engine_site = (
+        next((prefixes[e] / "current").glob("lib/python3.*/site-packages")) for e in ENGINES
+    )
     for name in ("shared/conflict.py", "LICENSE"):
         assert (engine_site / name).read_text() == (pip_site / name).read_text(), name
     records = installed_records(prefixes["installer"])
