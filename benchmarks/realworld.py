@@ -291,6 +291,33 @@ def keypair_with_password(work: Path) -> tuple[Path, Path]:
     return work / "password.key", work / "password.pub"
 
 
+def summary(
+    args: argparse.Namespace,
+    chosen: Sequence[Corpus],
+    samples: dict[str, dict[str, list[float]]],
+    load: list[float],
+) -> dict[str, object]:
+    corpora: dict[str, object] = {}
+    for corpus in chosen:
+        if not samples[corpus.name]:
+            continue
+        median = medians(samples[corpus.name])
+        corpora[corpus.name] = {
+            "groups": list(corpus.groups), "extras": list(corpus.extras), "targets": list(corpus.targets),
+            "median": median, "samples": samples[corpus.name], "ratios": ratios(median),
+        }  # fmt: skip
+    result = header(len(next(iter(samples.values()), {}).get("seed fetch", [])), latency_ms=args.latency_ms,
+                    python=PYTHON, corpora=corpora)  # fmt: skip
+    result["load_average_before_now"] = [load, list(os.getloadavg())]
+    return result
+
+
+def save(result: dict[str, object], path: Path | None) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="real-world locks: seed vs build, every install engine")
     parser.add_argument("--rounds", type=int, default=3)
@@ -319,18 +346,11 @@ def main() -> int:
                         tempfile.TemporaryDirectory(prefix="nb-rw-run-") as work:  # fmt: skip
                     for name, value in corpus_round(corpus, index.url, pyz, keys, Path(work)).items():
                         samples[corpus.name].setdefault(name, []).append(value)
+                # every round is written at once: a run cut short keeps what it measured
+                save(summary(args, chosen, samples, load_before), args.json)
                 print(f"round {number + 1} {corpus.name}: "
                       + "  ".join(f"{k} {v[-1]:.2f}" for k, v in samples[corpus.name].items()), flush=True)  # fmt: skip
-    corpora: dict[str, object] = {}
-    for corpus in chosen:
-        median = medians(samples[corpus.name])
-        corpora[corpus.name] = {
-            "groups": list(corpus.groups), "extras": list(corpus.extras), "targets": list(corpus.targets),
-            "median": median, "samples": samples[corpus.name], "ratios": ratios(median),
-        }  # fmt: skip
-    result = header(args.rounds, latency_ms=args.latency_ms, python=PYTHON, corpora=corpora)
-    result["load_average_before_after"] = [load_before, list(os.getloadavg())]
-    write_result(result, args.json)
+    write_result(summary(args, chosen, samples, load_before), args.json)
     return 0
 
 

@@ -6,13 +6,15 @@ import contextlib
 import json
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from netbundle._atomic import atomic_directory
 from netbundle.errors import UsageError
 from netbundle.fetch.cache import Cache, default_cache_dir
-from netbundle.fetch.plan import FetchPlan, FetchResult, execute, materialize, plan_fetch
+from netbundle.fetch.plan import FetchItem, FetchPlan, FetchResult, execute, materialize, plan_fetch
 from netbundle.fetch.sources import SourceIndexes
 from netbundle.lock.export import redact_url
 from netbundle.lock.groups import GroupSelection, select_for_environment, select_packages
@@ -109,19 +111,23 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
         loaded, index_url=request.index_url, environ=request.environ, concurrency=request.concurrency
     )
     cache = cache_of(request)
-    fetched = execute(
-        plan,
-        cache=cache,
-        http=indexes.http,
-        index_for=indexes.get,
-        project_root=loaded.root,
-        concurrency=request.concurrency,
-        progress=_counter(request.progress, len(plan.items)),
-    )
+    tick = _counter(request.progress, len(plan.items))
+
+    def fetch(items: tuple[FetchItem, ...]) -> FetchResult:
+        return execute(replace(plan, items=items), cache=cache, http=indexes.http, index_for=indexes.get,
+                       project_root=loaded.root, concurrency=request.concurrency, progress=tick)  # fmt: skip
+
     built: dict[str, BuiltWheel] = {}
-    if request.build:
+    if not request.build:
+        fetched = fetch(plan.items)
+    else:
+        # the builds' inputs (sdists) first, so that the builds run while the rest downloads
+        inputs = {choice.file.sha256 for choice in plan.builds if choice.file is not None}
         with contextlib.nullcontext(pool) if pool else BuildPool() as builds:
-            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds)
+            first = fetch(tuple(item for item in plan.items if item.sha256 in inputs))
+            started = _start_builds(plan, first, cache.root, loaded, request, builds)
+            fetched = _merged(first, fetch(tuple(item for item in plan.items if item.sha256 not in inputs)))
+            built = _finish_builds(plan, targets, started, builds)
     return Gathered(
         loaded=loaded,
         selection=selection,
@@ -164,26 +170,33 @@ def _counter(report: Callable[[int, int], None] | None, total: int) -> Callable[
     return tick
 
 
-def _build_all(
+def _merged(first: FetchResult, second: FetchResult) -> FetchResult:
+    return FetchResult(
+        paths={**first.paths, **second.paths},
+        downloaded=first.downloaded + second.downloaded,
+        cached=first.cached + second.cached,
+        bytes_downloaded=first.bytes_downloaded + second.bytes_downloaded,
+    )
+
+
+def _start_builds(
     plan: FetchPlan,
     fetched: FetchResult,
     cache_root: Path,
     loaded: LoadedProject,
-    targets: Sequence[Target],
     request: FetchRequest,
     pool: BuildPool,
-) -> dict[str, BuiltWheel]:
-    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it."""
+) -> dict[str, BuiltWheel | Future[Any]]:
+    """Start every ``needs_build`` package's build once (in parallel); cached builds are ready at once."""
     epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
-    ready: dict[str, BuiltWheel] = {}
-    running = {}
+    started: dict[str, BuiltWheel | Future[Any]] = {}
     for choice in plan.builds:
         found = find_built(choice, project_root=loaded.root, cache_root=cache_root)
         if found is not None:
-            ready[choice.package.name] = found
+            started[choice.package.name] = found
             continue
         input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
-        running[choice.package.name] = pool.submit(
+        started[choice.package.name] = pool.submit(
             build_wheel,
             choice,
             input_path=input_path,
@@ -191,8 +204,17 @@ def _build_all(
             cache_root=cache_root,
             epoch=epoch,
         )
-    for name, future in running.items():
-        ready[name] = pool.result(future)
+    return started
+
+
+def _finish_builds(
+    plan: FetchPlan,
+    targets: Sequence[Target],
+    started: Mapping[str, BuiltWheel | Future[Any]],
+    pool: BuildPool,
+) -> dict[str, BuiltWheel]:
+    """Wait for the builds; check each result fits every target needing it."""
+    ready = {name: pool.result(job) if isinstance(job, Future) else job for name, job in started.items()}
     built: dict[str, BuiltWheel] = {}
     for choice in plan.builds:
         wheel = ready[choice.package.name]
