@@ -282,6 +282,15 @@ def test_rehearsal_passes(isolation: str, signed: tuple[Path, Path], tmp_path: P
 
 
 @pytest.mark.integration
+def test_rehearsal_with_the_installer_engine(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    result = rehearse(*signed, tmp_path / "report", isolation=rh.GUARD, engine="installer", keep=True)
+    assert result.ok, result.render_text()
+    assert "--engine installer" in result.steps[0].command
+    log = max(Path(result.scratch, "prefix", "logs").iterdir()).read_text()
+    assert "engine installer: 3 wheels" in log  # alpha, beta and the bundled pip, without pip itself
+
+
+@pytest.mark.integration
 def test_network_using_smoke_command_fails_under_the_guard(signed: tuple[Path, Path], tmp_path: Path) -> None:
     reach = "python -c \"import socket; socket.create_connection(('127.0.0.1', 9))\""
     result = rehearse(*signed, tmp_path / "r", isolation=rh.GUARD, smoke=(reach,), keep=True)
