@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from netbundle.runtime.wheelpaths import UnsafeWheelPathError, check_scheme_path, is_safe_relative
+from netbundle.errors import UnsafeWheelPathError
+from netbundle.runtime.wheelpaths import check_scheme_path, is_safe_relative
 
 SCHEMES = {"purelib": "/v/lib/site-packages", "scripts": "/v/bin", "data": "/v"}
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import posixpath
 
-from ..errors import InstallError
+from ..errors import UnsafeWheelPathError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Mapping
 
 _FORBIDDEN_CHARACTERS = ("\x00", "\n", "\r", "\\")
-
-
-class UnsafeWheelPathError(InstallError):
-    """A wheel names a file outside the directory it installs into."""
 
 
 def is_safe_relative(path: str) -> bool:

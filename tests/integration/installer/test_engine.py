@@ -16,12 +16,11 @@ import pytest
 from tests.integration.installer.conftest import MakeBundle
 from tests.integration.installer.prefixes import prefix_entries
 
-from netbundle.errors import InstallError
+from netbundle.errors import InstallError, UnsafeWheelPathError
 from netbundle.format.trust import TrustPolicy
 from netbundle.runtime.bytecode import core_count
 from netbundle.runtime.install import install
 from netbundle.runtime.trusted import resolve_policy
-from netbundle.runtime.wheelpaths import UnsafeWheelPathError
 
 pytestmark = pytest.mark.integration
 
