@@ -6,13 +6,14 @@ The steps, inside the generation directory that ``install`` later switches to (o
 2. the wheels: :mod:`.wheelplan` picks, for each pin of the chosen groups' locks, the bundle member whose sha256 the
    lock names (only staged, verified members); threads unpack them with pypa/installer, every path checked by
    :mod:`.wheelpaths` before it is written; the bundle's own pip wheel goes in too, as the pip engine installs it;
+   a file several wheels ship is written by the one pip would install last (:mod:`.wheelscan`, :mod:`.wheelorder`);
 3. bytecode: as soon as a wheel is unpacked its modules go to the :class:`.bytecode.Compiler` (one worker per core),
    so compiling overlaps the unpacking; each wheel's RECORD is written once its modules are compiled and lists
    the ``.pyc`` files, as pip's does; ``compile_bytecode=False`` skips this step;
 4. :mod:`.depcheck`: what ``pip check`` checks, over the installed metadata.
 
-Differences from the pip engine's result, on purpose: ``INSTALLER`` says ``netbundle``, console-script launchers
-are pypa/installer's (same shebang, same entry point, other text), and RECORD lists each ``.pyc`` without a hash.
+Differences from the pip engine's result, on purpose: ``INSTALLER`` says ``netbundle``, and console-script
+launchers are pypa/installer's (same shebang, same entry point, other text). Every other RECORD row is pip's.
 """
 
 from __future__ import annotations
