@@ -146,6 +146,12 @@ class InstallError(NetbundleError):
     exit_code = 20
 
 
+class UnsafeWheelPathError(InstallError):
+    """A wheel names a file outside the directory it installs into (the installer engine refuses it)."""
+
+    exit_code = 20
+
+
 class DowngradeError(InstallError):
     """The bundle is older than the installed one and --allow-downgrade was not given."""
 

@@ -55,7 +55,7 @@ def test_record_paths_are_checked() -> None:
 
 @pytest.mark.parametrize("group", ["console_scripts", "gui_scripts"])
 def test_a_script_name_with_separators_is_refused_and_names_the_wheel(tmp_path: Path, group: str) -> None:
-    wheel = make_wheel(tmp_path, "alpha", "1.0", extra={
+    wheel = make_wheel(tmp_path, "alpha", "1.0", extra_files={
         "{dist}.dist-info/entry_points.txt": f"[{group}]\nok = alpha:main\n../../x = alpha:main\n"})  # fmt: skip
     with pytest.raises(BundleFormatError, match=rf"wheel wheels/{wheel.name} would write outside the environment: "
                        rf"{group} entry point '../../x' contains a path separator") as info:  # fmt: skip
@@ -64,7 +64,7 @@ def test_a_script_name_with_separators_is_refused_and_names_the_wheel(tmp_path: 
 
 
 def test_a_clean_wheel_and_other_entry_point_groups_pass(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, "alpha", "1.0", extra={
+    wheel = make_wheel(tmp_path, "alpha", "1.0", extra_files={
         "{dist}.dist-info/entry_points.txt": "[console_scripts]\nalpha = alpha:main\n[other]\n../x = a:b\n"})  # fmt: skip
     check_wheel(wheel, "alpha")
 

@@ -83,6 +83,14 @@ def test_install_options() -> None:
     assert parse("install", "b.tar", "--force").force
 
 
+@pytest.mark.parametrize("command", ["install", "rehearse"])
+def test_engine_options(command: str) -> None:
+    default = parse(command, "b.tar")
+    assert (default.engine, default.no_compile) == ("pip", False)
+    fast = parse(command, "b.tar", "--engine", "installer", "--no-compile")
+    assert (fast.engine, fast.no_compile) == ("installer", True)
+
+
 def test_rehearse_defaults() -> None:
     args = parse("rehearse", "b.tar", "--smoke", "netops --version")
     assert (args.isolation, args.report, args.keep, args.smoke) == ("auto", ".", False, ["netops --version"])
@@ -90,7 +98,15 @@ def test_rehearse_defaults() -> None:
 
 @pytest.mark.parametrize(
     "argv",
-    [["rollback"], ["list"], ["check"], ["install"], ["rehearse", "b.tar", "--isolation", "none"], ["bogus"]],
+    [
+        ["rollback"],
+        ["list"],
+        ["check"],
+        ["install"],
+        ["rehearse", "b.tar", "--isolation", "none"],
+        ["bogus"],
+        ["install", "b.tar", "--engine", "uv"],
+    ],
     ids=[
         "rollback-no-prefix",
         "list-no-prefix",
@@ -98,6 +114,7 @@ def test_rehearse_defaults() -> None:
         "install-no-bundle",
         "bad-isolation",
         "bogus",
+        "bad-engine",
     ],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -64,6 +64,12 @@ def test_install_argv_runs_the_same_runtime_with_json(tmp_path: Path) -> None:
     ]  # fmt: skip
 
 
+def test_install_argv_passes_the_engine_and_no_compile() -> None:
+    request = rh.RehearsalRequest(bundle="/b.tar", engine="installer", compile_bytecode=False)
+    assert rh.install_argv(request, "/p", "/py")[-3:] == ["--engine", "installer", "--no-compile"]
+    assert "--engine" not in rh.install_argv(rh.RehearsalRequest(bundle="/b.tar"), "/p", "/py")
+
+
 def test_step_env_drops_pip_config_and_puts_the_guard_first() -> None:
     env = rh.step_env(
         {
@@ -276,6 +282,15 @@ def test_rehearsal_passes(isolation: str, signed: tuple[Path, Path], tmp_path: P
         (tmp_path / "report" / MARKDOWN_NAME).read_text().startswith("# DR rehearsal: sample-project 1.0.0")
     )
     assert not Path(result.scratch).exists()
+
+
+@pytest.mark.integration
+def test_rehearsal_with_the_installer_engine(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    result = rehearse(*signed, tmp_path / "report", isolation=rh.GUARD, engine="installer", keep=True)
+    assert result.ok, result.render_text()
+    assert "--engine installer" in result.steps[0].command
+    log = max(Path(result.scratch, "prefix", "logs").iterdir()).read_text()
+    assert "engine installer: 3 wheels" in log  # alpha, beta and the bundled pip, without pip itself
 
 
 @pytest.mark.integration

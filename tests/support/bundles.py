@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from packaging import tags
 from tests.support.wheels import make_wheel
@@ -109,15 +109,15 @@ def make_bundle(
     with_pip: bool = True,
     requires: Mapping[str, Sequence[str]] | None = None,
     build_time: str = "2026-01-01T00:00:00Z",
-    wheel_files: Mapping[str, Mapping[str, str]] | None = None,
+    wheel_options: Mapping[str, Mapping[str, Any]] | None = None,
     lock_suffix: str = "",
     expires: str | None = None,
 ) -> Path:
     """Write a signed bundle at ``out`` and return it.
 
     ``groups`` maps a group to package names (default: every package in ``main``); ``requires`` maps a package
-    name to its Requires-Dist lines; ``wheel_files`` maps a package name to extra members of its wheel (see
-    :func:`tests.support.wheels.make_wheel`); ``lock_suffix`` is appended to every requirements file.
+    name to its Requires-Dist lines; ``wheel_options`` a package name to more ``make_wheel`` arguments (e.g.
+    ``entry_points``, ``extra_files``); ``lock_suffix`` is appended to every requirements file.
     """
     with tempfile.TemporaryDirectory(prefix="netbundle-test-bundle-") as tmp:
         return _make(
@@ -133,7 +133,7 @@ def make_bundle(
             with_pip,
             requires,
             build_time,
-            wheel_files or {},
+            wheel_options or {},
             lock_suffix,
             expires,
         )
@@ -152,7 +152,7 @@ def _make(
     with_pip: bool,
     requires: Mapping[str, Sequence[str]] | None,
     build_time: str,
-    wheel_files: Mapping[str, Mapping[str, str]],
+    wheel_options: Mapping[str, Mapping[str, Any]],
     lock_suffix: str,
     expires: str | None,
 ) -> Path:
@@ -164,13 +164,8 @@ def _make(
     entries: list[FileEntry] = []
     wheel_of: dict[str, tuple[str, str]] = {}
     for name, pkg_version in packages:
-        wheel = make_wheel(
-            work,
-            name,
-            pkg_version,
-            requires=tuple((requires or {}).get(name, ())),
-            extra=wheel_files.get(name),
-        )
+        options = dict(wheel_options.get(name, {}))
+        wheel = make_wheel(work, name, pkg_version, requires=tuple((requires or {}).get(name, ())), **options)
         path = f"wheels/{wheel.name}"
         files[path] = wheel
         entries.append(file_entry(path, "wheel", wheel))

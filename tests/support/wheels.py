@@ -8,7 +8,6 @@ import hashlib
 import io
 import tarfile
 import zipfile
-from collections.abc import Mapping
 from pathlib import Path
 
 _DATE = (2020, 1, 1, 0, 0, 0)
@@ -22,11 +21,13 @@ def make_wheel(
     tag: str = "py3-none-any",
     requires: tuple[str, ...] = (),
     payload: str = "",
-    extra: Mapping[str, str] | None = None,
+    entry_points: str = "",
+    extra_files: dict[str, str] | None = None,
 ) -> Path:
     """A minimal valid wheel (METADATA, WHEEL, RECORD), byte-identical for the same arguments.
 
-    ``extra`` adds members (e.g. ``{dist}.dist-info/entry_points.txt``, where ``{dist}`` is ``name-version``).
+    ``entry_points`` is the text of ``entry_points.txt``; ``extra_files`` maps more member names to their text
+    (``{dist}`` in a name stands for ``name-version``, e.g. ``{dist}.data/scripts/tool``).
     """
     directory.mkdir(parents=True, exist_ok=True)
     module = name.replace("-", "_")
@@ -39,8 +40,11 @@ def make_wheel(
         ),
         f"{dist}.dist-info/WHEEL": f"Wheel-Version: 1.0\nGenerator: netbundle-tests\nRoot-Is-Purelib: true\nTag: {tag}\n",
         f"{dist}.dist-info/top_level.txt": f"{module}\n",
-        **{arcname.format(dist=dist): text for arcname, text in (extra or {}).items()},
     }
+    if entry_points:
+        files[f"{dist}.dist-info/entry_points.txt"] = entry_points
+    for arcname, text in (extra_files or {}).items():
+        files[arcname.replace("{dist}", dist)] = text
     record = []
     with zipfile.ZipFile(path, "w") as zf:
         for arcname, text in files.items():

@@ -9,6 +9,7 @@ tests/unit/lock/test_markers.py pins the behaviour.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -52,10 +53,22 @@ def parse(text: str | None, *, where: str = "marker") -> Node:
     if text is None or not text.strip():
         return TRUE
     try:
-        parsed = Marker(text)
+        return _parse_tree(text)
     except InvalidMarker as exc:
         raise LockError(f"invalid marker in {where}: {text!r} ({exc})") from None
-    return _from_list(parsed._markers)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_tree(text: str) -> Node:
+    """The tree of one marker text; cached because a lock repeats the same markers on many packages, and a build
+    parses them once per target and group (the trees are immutable)."""
+    return _from_list(_marker(text)._markers)
+
+
+@functools.lru_cache(maxsize=16384)
+def _marker(text: str) -> Marker:
+    """packaging's parse of a marker text, cached (its evaluate() does not change it)."""
+    return Marker(text)
 
 
 def _from_list(items: typing.Sequence[object]) -> Node:
@@ -137,7 +150,7 @@ def evaluate(node: Node, environment: Mapping[str, str]) -> bool:
     if isinstance(node, Any):
         return any(evaluate(item, environment) for item in node.items)
     try:
-        return Marker(node.text).evaluate(dict(environment))
+        return _marker(node.text).evaluate(dict(environment))
     except (UndefinedComparison, UndefinedEnvironmentName) as exc:
         raise LockError(f"cannot evaluate marker {node.text!r} for this target: {exc}") from None
 

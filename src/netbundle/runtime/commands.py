@@ -111,6 +111,8 @@ def run_install(args: argparse.Namespace) -> int:
             keep=args.keep,
             progress=progress,
             allow_expired=args.allow_expired,
+            engine=args.engine,
+            compile_bytecode=not args.no_compile,
         )
     finally:
         if progress is not None:
@@ -179,6 +181,8 @@ def run_rehearse(args: argparse.Namespace) -> int:
         isolation=args.isolation,
         keep=args.keep,
         trust_files=tuple(args.trust),
+        engine=args.engine,
+        compile_bytecode=not args.no_compile,
     )
     progress = None if args.json else terminal_progress()
     try:

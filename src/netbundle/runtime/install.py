@@ -25,13 +25,22 @@ from typing import cast
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__
-from ..errors import JSON_FORMAT, DowngradeError, InstallError, NetbundleError, OutputError, PrefixError
+from ..errors import (
+    JSON_FORMAT,
+    DowngradeError,
+    InstallError,
+    NetbundleError,
+    OutputError,
+    PrefixError,
+    UsageError,
+)
 from ..format.freshness import check_freshness
 from ..format.locks import check_bundle_locks, parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
 from ..format.wheel import check_bundle_wheels
 from . import generations as gens
+from .bytecode import compile_pip_installed, core_count
 from .findlinks import target_find_links
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
@@ -47,14 +56,28 @@ if TYPE_CHECKING:
     from ..format.manifest import Manifest, TargetEntry
     from ..format.tar import VerifiedBundle
     from ..format.trust import TrustPolicy
+    from .venv import Venv
 
 __all__ = ["InstallResult", "install", "list_generations", "render_install", "rollback"]
 
 #: The steps ``progress`` reports: verify, choose, venv, pip install, pip check, switch.
 STEPS = 6
+PIP_ENGINE = "pip"
+INSTALLER_ENGINE = "installer"
+ENGINES = (PIP_ENGINE, INSTALLER_ENGINE)
 INSTALLED = "installed"
 UNCHANGED = "unchanged"
 LOGS = "logs"
+
+
+@dataclass(frozen=True)
+class _Options:
+    """How to install: the downgrade/force decisions and the engine (with or without bytecode)."""
+
+    allow_downgrade: bool
+    force: bool
+    engine: str
+    compile_bytecode: bool
 
 
 class _Terminated(BaseException):
@@ -124,6 +147,8 @@ def install(
     progress: Optional[Callable[[str], None]] = None,
     keep: Optional[int] = None,
     allow_expired: bool = False,
+    engine: str = PIP_ENGINE,
+    compile_bytecode: bool = True,
 ) -> InstallResult:
     """Verify ``bundle_path`` and install it as the new current generation of ``prefix``.
 
@@ -131,6 +156,9 @@ def install(
     :param target: a bundle target name; default: the best one that fits this host.
     :param force: make a new generation even when the same bundle, target and groups are current.
     :param keep: complete generations to keep after the install (default: the prefix's setting, else 5).
+    :param engine: ``pip`` (the bundle's pip, the default) or ``installer`` (:mod:`.engine`: pypa/installer in
+        parallel, then the same consistency check ``pip check`` makes).
+    :param compile_bytecode: byte-compile the installed modules (pip's default); False skips it.
     :raises BundleFormatError, IntegrityError, SignatureError: the bundle failed verification (10-15).
     :raises TargetError: no bundle target fits this host. :raises UsageError: unknown group or target.
     :raises DowngradeError: the bundle is older than the current generation and not ``allow_downgrade``.
@@ -139,6 +167,10 @@ def install(
     :raises PrefixError: the prefix is unusable or locked by another run.
     """
     say = progress or (lambda message: None)
+    if engine not in ENGINES:
+        raise UsageError(
+            "unknown install engine {!r}".format(engine), hint="use one of: " + ", ".join(ENGINES)
+        )
     path = pathlib.Path(prefix).absolute()
     step = "verifying {} (1/{})".format(bundle_path, STEPS)
     if not gens.is_prefix(path):
@@ -156,9 +188,8 @@ def install(
             say(step)
             bundle = verify_bundle(bundle_path, policy, staging)
             check_freshness(bundle.manifest, time.time(), allow_expired)
-            result = _install_verified(
-                bundle, root, groups, target, allow_downgrade, force, say, cleaned, lock_fd
-            )
+            options = _Options(allow_downgrade, force, engine, compile_bytecode)
+            result = _install_verified(bundle, root, groups, target, options, say, cleaned, lock_fd)
         except (KeyboardInterrupt, _Terminated):
             raise InstallError("install interrupted; {} is unchanged".format(root)) from None
         finally:
@@ -251,8 +282,7 @@ def _install_verified(
     root: pathlib.Path,
     groups: Optional[Sequence[str]],
     wanted: Optional[str],
-    allow_downgrade: bool,
-    force: bool,
+    options: _Options,
     say: Callable[[str], None],
     cleaned: Tuple[str, ...],
     lock_fd: int,
@@ -260,14 +290,20 @@ def _install_verified(
     manifest = bundle.manifest
     say("choosing the target for this host (2/{})".format(STEPS))
     check_bundle_wheels(bundle)
-    target = choose_target(manifest, HostInfo.current(), wanted)
+    host = HostInfo.current()
+    target = choose_target(manifest, host, wanted)
     chosen = select_groups(manifest, target, groups)
     check_bundle_locks(
         bundle, [target.locks[group] for group in chosen]
     )  # only netbundle's shape reaches pip
     active = gens.current_generation(root)
     plan = plan_against_current(
-        manifest, target.name, chosen, active.receipt if active else None, allow_downgrade, force
+        manifest,
+        target.name,
+        chosen,
+        active.receipt if active else None,
+        options.allow_downgrade,
+        options.force,
     )
     if plan == UNCHANGED and active is not None:
         return InstallResult(UNCHANGED, root, active, None, None, cleaned)
@@ -276,7 +312,12 @@ def _install_verified(
     say("installing target {} groups {} into {}".format(target.name, ", ".join(chosen), directory))
     try:
         with os.fdopen(create_log(log_path), "w") as log:
-            receipt = _build_generation(bundle, target, chosen, directory, log, log_path, say, lock_fd)
+            if options.engine == INSTALLER_ENGINE:
+                receipt = _build_with_engine(bundle, target, chosen, directory, log, host, options, say)
+            else:
+                receipt = _build_generation(
+                    bundle, target, chosen, directory, log, log_path, say, lock_fd, options
+                )
         say("switching current to {} (6/{})".format(directory.name, STEPS))
         gens.switch_current(root, directory.name)
     except BaseException as exc:
@@ -297,13 +338,23 @@ def _build_generation(
     log_path: pathlib.Path,
     say: Callable[[str], None],
     lock_fd: int,
+    options: _Options,
 ) -> Receipt:
     manifest = bundle.manifest
     pip_wheel = bundle.member_path(manifest.pip_wheel) if manifest.pip_wheel else None
     say("creating the venv (3/{})".format(STEPS))
     venv = create_venv(directory, pip_wheel, python=sys.executable)
     env = scrubbed_env(os.environ)
-    _pip_install(bundle, target, groups, str(venv.python), env, log, log_path, say, lock_fd, directory)
+    # pip compiles on one core: on more, pip only unpacks and the modules are compiled afterwards on all of them
+    parallel = options.compile_bytecode and core_count() > 1
+    in_pip = options.compile_bytecode and not parallel
+    _pip_install(
+        bundle, target, groups, str(venv.python), env, log, log_path, say, lock_fd, directory, in_pip
+    )
+    if parallel:
+        sites = [venv.scheme[k] for k in ("purelib", "platlib")]
+        log.write("$ netbundle: byte-compiling pip's modules on {} cores\n".format(core_count()))
+        log.write("{} modules compiled\n".format(compile_pip_installed(sites, str(venv.python), env)))
     say("pip check (5/{})".format(STEPS))
     # pip keeps a copy of the lock's descriptor: the prefix stays locked until pip is gone (prefixlock.py)
     checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
@@ -312,10 +363,34 @@ def _build_generation(
             "pip check failed for bundle {}: {}".format(manifest.bundle_id, _last_error(checked.output)),
             hint="pip's output is in {}".format(log_path),
         )
+    return _write_receipt(bundle, target.name, groups, directory, venv)
+
+
+def _build_with_engine(
+    bundle: VerifiedBundle,
+    target: TargetEntry,
+    groups: Tuple[str, ...],
+    directory: pathlib.Path,
+    log: IO[str],
+    host: HostInfo,
+    options: _Options,
+    say: Callable[[str], None],
+) -> Receipt:
+    from .engine import run_engine
+
+    say("installing with pypa/installer in parallel (3-5/{})".format(STEPS))
+    env = scrubbed_env(os.environ)
+    venv = run_engine(bundle, target, groups, directory, host, env, log, options.compile_bytecode)
+    return _write_receipt(bundle, target.name, groups, directory, venv)
+
+
+def _write_receipt(
+    bundle: VerifiedBundle, target: str, groups: Tuple[str, ...], directory: pathlib.Path, venv: Venv
+) -> Receipt:
     site = tuple(
         dict.fromkeys(os.path.relpath(venv.scheme[k], str(directory)) for k in ("purelib", "platlib"))
     )
-    receipt = _receipt(bundle, target.name, groups, directory, site)
+    receipt = _receipt(bundle, target, groups, directory, site)
     write_receipt(directory, receipt)
     return receipt
 
@@ -331,6 +406,7 @@ def _pip_install(
     say: Callable[[str], None],
     lock_fd: int,
     directory: pathlib.Path,
+    compile_bytecode: bool,
 ) -> None:
     """``pip install`` the groups' locks from the target's own files; ``say`` counts the distributions. pip
     inherits the prefix lock's descriptor (``lock_fd``), so the prefix stays locked until pip is gone."""
@@ -344,7 +420,7 @@ def _pip_install(
     )
     say("pip install of {} distributions (4/{})".format(total, STEPS))
     links = [str(target_find_links(bundle, target.name))]
-    argv = pip_install_argv(python, links, [str(p) for p in lock_paths])
+    argv = pip_install_argv(python, links, [str(p) for p in lock_paths], compile_bytecode=compile_bytecode)
     counting = cast("IO[str]", _CountingLog(log, total, say))  # write/flush is all run() uses
     done = run(argv, env, counting, keep_fds=(lock_fd,))
     if not done.ok:

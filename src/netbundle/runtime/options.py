@@ -118,6 +118,19 @@ def _allow_expired(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _engine(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("pip", "installer"),
+        default="pip",
+        help="pip (default): the bundle's pip installs the wheels; installer: pypa/installer unpacks them in "
+        "parallel and a pip-check equivalent checks the result (faster; same verified wheels and locks)",
+    )
+    p.add_argument(
+        "--no-compile", action="store_true", help="do not byte-compile the installed modules (.pyc)"
+    )
+
+
 def install_options(p: argparse.ArgumentParser) -> None:
     _bundle(p)
     _optional_prefix(p)
@@ -126,6 +139,7 @@ def install_options(p: argparse.ArgumentParser) -> None:
     _trust(p)
     p.add_argument("--allow-downgrade", action="store_true", help="install even if the bundle is older")
     _allow_expired(p)
+    _engine(p)
     p.add_argument(
         "--force",
         action="store_true",
@@ -192,6 +206,7 @@ def rehearse_options(p: argparse.ArgumentParser) -> None:
         "process; auto (default): netns when it works here, else guard",
     )
     p.add_argument("--keep", action="store_true", help="keep the scratch prefix (its path is in the report)")
+    _engine(p)
     _trust(p)
     json_option(p)
 

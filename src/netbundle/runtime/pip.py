@@ -42,7 +42,12 @@ TAIL_LINES = 15
 
 
 def pip_install_argv(
-    python: str, find_links: Sequence[str], requirement_files: Sequence[str], *, upgrade: bool = False
+    python: str,
+    find_links: Sequence[str],
+    requirement_files: Sequence[str],
+    *,
+    upgrade: bool = False,
+    compile_bytecode: bool = True,
 ) -> List[str]:
     """The offline, hash-checked ``pip install`` command line.
 
@@ -62,6 +67,8 @@ def pip_install_argv(
     ]
     if upgrade:
         argv.append("--upgrade")
+    if not compile_bytecode:
+        argv.append("--no-compile")
     for path in requirement_files:
         argv += ["-r", path]
     return argv

@@ -79,17 +79,28 @@ def create_venv(
         ensurepip.
     :raises InstallError: venv creation or the pip wheel installation failed.
     """
+    venv = _create(directory, python, with_pip=pip_wheel is None)
+    if pip_wheel is not None:
+        install_pip_wheel(venv, pip_wheel)
+    return venv
+
+
+def create_bare_venv(directory: pathlib.Path, python: str = sys.executable) -> Venv:
+    """A venv at ``directory`` without pip (the installer engine installs the bundle's pip with the rest).
+
+    :raises InstallError: venv creation failed.
+    """
+    return _create(directory, python, with_pip=False)
+
+
+def _create(directory: pathlib.Path, python: str, with_pip: bool) -> Venv:
     env = scrubbed_env(os.environ)
-    argv = venv_create_argv(python, str(directory), with_pip=pip_wheel is None)
-    _run_checked(argv, env, "create a virtual environment")
+    _run_checked(venv_create_argv(python, str(directory), with_pip), env, "create a virtual environment")
     venv_python = directory / "bin" / "python"
     paths = json.loads(
         _run_checked([str(venv_python), "-I", "-c", _PATHS_SCRIPT], env, "read the venv's paths")
     )
-    venv = Venv(directory, venv_python, paths)
-    if pip_wheel is not None:
-        install_pip_wheel(venv, pip_wheel)
-    return venv
+    return Venv(directory, venv_python, paths)
 
 
 def install_pip_wheel(venv: Venv, wheel: pathlib.Path) -> None:

@@ -205,14 +205,12 @@ def test_a_wheel_whose_script_escapes_the_venv_is_refused_before_pip(
 ) -> None:
     from netbundle.errors import BundleFormatError
 
-    hostile = {
-        "alpha": {"{dist}.dist-info/entry_points.txt": "[console_scripts]\n../../../../escaped = alpha:x\n"}
-    }
+    hostile = {"alpha": {"entry_points": "[console_scripts]\n../../../../escaped = alpha:x\n"}}
     prefix = tmp_path / "p"
     with pytest.raises(
         BundleFormatError, match=r"wheel wheels/alpha-1.0-py3-none-any.whl would write outside"
     ):
-        install(bundle(wheel_files=hostile), prefix, policy)
+        install(bundle(wheel_options=hostile), prefix, policy)
     assert not list(tmp_path.rglob("escaped"))
     assert "generations" not in prefix_entries(prefix) or not list((prefix / "generations").iterdir())
 

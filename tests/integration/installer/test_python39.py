@@ -30,7 +30,7 @@ from netbundle.runtime.install import install
 from netbundle.format.trust import load_trust
 
 bundle, prefix, policy = sys.argv[2], sys.argv[3], load_trust(sys.argv[4])
-print(install(bundle, prefix, policy).render_text())
+print(install(bundle, prefix, policy, engine=sys.argv[5]).render_text())
 report = check(prefix, bundle, policy)
 print(report.render_text())
 sys.exit(report.exit_code)
@@ -71,13 +71,16 @@ def runtime_path(directory: Path) -> Path:
 
 
 @pytest.mark.skipif(PYTHON39 is None, reason="no CPython 3.9 on this machine (set NETBUNDLE_PYTHON39)")
-def test_install_and_check_on_python39(tmp_path: Path, bundle: MakeBundle, release_key: KeyPair) -> None:
+@pytest.mark.parametrize("engine", ["pip", "installer"])
+def test_install_and_check_on_python39(
+    tmp_path: Path, bundle: MakeBundle, release_key: KeyPair, engine: str
+) -> None:
     assert PYTHON39 is not None
     path = bundle(target="cp39-linux_x86_64")
     prefix = tmp_path / "p"
     done = subprocess.run(
         [PYTHON39, "-I", "-c", CHILD, str(runtime_path(tmp_path / "lib")), str(path), str(prefix),
-         str(release_key.pub_path)],
+         str(release_key.pub_path), engine],
         check=False, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr

@@ -13,7 +13,7 @@ from netbundle.errors import BuildError, InputError
 
 def test_a_wheel_with_an_escaping_script_is_not_bundled(tmp_path: Path) -> None:
     good = make_wheel(tmp_path / "good", "alpha", "1.0")
-    bad = make_wheel(tmp_path / "bad", "beta", "1.0", extra={
+    bad = make_wheel(tmp_path / "bad", "beta", "1.0", extra_files={
         "{dist}.dist-info/entry_points.txt": "[console_scripts]\n../../../etc/x = beta:main\n"})  # fmt: skip
     _check_wheels({f"wheels/{good.name}": good})
     with pytest.raises(

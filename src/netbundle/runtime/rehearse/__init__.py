@@ -58,6 +58,8 @@ class RehearsalRequest:
     isolation: str = AUTO
     keep: bool = False
     trust_files: Tuple[str, ...] = ()
+    engine: str = "pip"
+    compile_bytecode: bool = True
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,10 @@ def install_argv(request: RehearsalRequest, prefix: str, python: str) -> List[st
         argv += ["--target", request.target]
     for path in request.trust_files:
         argv += ["--trust", str(pathlib.Path(path).resolve())]
+    if request.engine != "pip":
+        argv += ["--engine", request.engine]
+    if not request.compile_bytecode:
+        argv.append("--no-compile")
     return argv
 
 
