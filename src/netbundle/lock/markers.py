@@ -20,6 +20,7 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 from packaging.utils import canonicalize_name
 
 from netbundle.errors import LockError
+from netbundle.lock import constraints
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,43 +177,31 @@ def _render(node: Node, parent: type | None) -> str:
 
 # --- Poetry version constraints on Python -> markers ---------------------------------------------------------------
 
-_CONSTRAINT = re.compile(r"^(?P<op>\^|~=|~|>=|<=|==|!=|>|<|=)?\s*(?P<version>[0-9][0-9a-zA-Z.*+-]*)$")
-
 
 def python_constraint(constraint: str | None) -> Node:
     """Turn a Poetry ``python-versions`` constraint (``>=3.9,<4.0``, ``^3.9``, ``~3.10``, ``3.9.*``,
-    ``>=3.8 || <3``) into a marker tree."""
+    ``>=3.8 || <3``) into a marker tree (the syntax is read by :func:`netbundle.lock.constraints.clauses`)."""
     if constraint is None or constraint.strip() in ("", "*"):
         return TRUE
-    alternatives = [part for part in re.split(r"\s*\|\|?\s*", constraint.strip()) if part]
-    return any_of(_python_and(part) for part in alternatives)
+    return any_of(_python_and(part) for part in constraints.alternatives(constraint))
 
 
 def _python_and(text: str) -> Node:
-    parts = [p for p in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", text.strip()) if p]
-    return all_of(*(_python_single(part) for part in parts))
+    try:
+        found = constraints.clauses(text)
+    except ValueError:
+        raise LockError(f"unsupported Python version constraint {text!r}") from None
+    return all_of(*(_python_clause(op, version) for op, version in found))
 
 
-def _python_single(text: str) -> Node:
-    if text == "*":
-        return TRUE
-    found = _CONSTRAINT.match(text.strip())
-    if found is None:
-        raise LockError(f"unsupported Python version constraint {text!r}")
-    op = found.group("op") or "=="
-    version = found.group("version")
-    if version.endswith(".*") and op in ("==", "=", "!="):
-        base = version[:-2]
-        return _cmp("!=" if op == "!=" else "==", base + ".*", wildcard=True)
+def _python_clause(op: str, version: str) -> Node:
+    if version.endswith(".*") and op in ("==", "!="):
+        return _cmp(op, version, wildcard=True)
     version = version.removesuffix(".*")  # Poetry reads `>=3.*` as `>=3.0`
-    release = [int(x) for x in re.findall(r"\d+", version)[:3]]
-    if op == "^":
-        upper = _bump(release, next((i for i, x in enumerate(release) if x != 0), len(release) - 1))
-        return all_of(_cmp(">=", version), _cmp("<", upper))
-    if op in ("~", "~="):
-        index = max(len(release) - 2, 0) if op == "~=" else min(1, len(release) - 1)
-        return all_of(_cmp(">=", version), _cmp("<", _bump(release, index)))
-    return _cmp("==" if op == "=" else op, version)
+    if op == "~=":
+        release = [int(x) for x in re.findall(r"\d+", version)[:3]]
+        return all_of(_cmp(">=", version), _cmp("<", _bump(release, max(len(release) - 2, 0))))
+    return _cmp(op, version)
 
 
 def _bump(release: list[int], index: int) -> str:
