@@ -11,26 +11,22 @@ from __future__ import annotations
 import posixpath
 
 from ..errors import UnsafeWheelPathError
+from ..format.wheel import path_problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Mapping
 
-_FORBIDDEN_CHARACTERS = ("\x00", "\n", "\r", "\\")
-
 
 def is_safe_relative(path: str) -> bool:
-    """A relative POSIX path whose parts are plain names (no ``..``, no ``.``, no empty part, no drive).
+    """A relative POSIX file path whose parts are plain names: :func:`netbundle.format.wheel.path_problem` (the
+    rule every wheel of a bundle is checked against before any engine runs) finds nothing, and, a file being
+    written, no trailing slash.
 
-    >>> [is_safe_relative(p) for p in ("a/b.py", "../x", "/etc/x", "a//b", "c:/x", "a\\\\..\\\\b")]
-    [True, False, False, False, False, False]
+    >>> [is_safe_relative(p) for p in ("a/b.py", "../x", "/etc/x", "a//b", "c:/x", "a\\\\..\\\\b", "a/")]
+    [True, False, False, False, False, False, False]
     """
-    if not path or path.startswith("/") or any(c in path for c in _FORBIDDEN_CHARACTERS):
-        return False
-    parts = path.split("/")
-    if ":" in parts[0]:
-        return False
-    return all(part not in ("", ".", "..") for part in parts)
+    return not path.endswith("/") and not path_problem(path)
 
 
 def check_scheme_path(scheme_dirs: Mapping[str, str], scheme: str, path: str, wheel: str) -> str:
