@@ -140,6 +140,35 @@ def test_load_signing_keys_refuses_a_key_twice(tmp_path: Path) -> None:
         keys.load_signing_keys([write_key(tmp_path / "a.key", 1), write_key(tmp_path / "copy.key", 1)])
 
 
+def test_start_unlocking_reads_passwords_now_and_unlocks_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NB_TEST_PASSWORD", "pw")
+    paths = [write_key(tmp_path / "a.key", 1), write_key(tmp_path / "b.key", 2, "pw")]
+    pending = keys.start_unlocking(paths, "NB_TEST_PASSWORD")
+    monkeypatch.setenv("NB_TEST_PASSWORD", "changed")  # read before start_unlocking returned
+    assert [k.key_id for k in pending.result(timeout=120)] == [fixed_key(1).key_id, fixed_key(2).key_id]
+
+
+def test_start_unlocking_fails_at_once_without_a_password_and_later_with_a_wrong_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NB_TEST_PASSWORD", raising=False)
+    monkeypatch.setattr(keys, "_interactive", lambda: False)
+    with pytest.raises(UsageError, match=r"\$NB_TEST_PASSWORD is not set"):
+        keys.start_unlocking([write_key(tmp_path / "b.key", 2, "pw")], "NB_TEST_PASSWORD")
+    monkeypatch.setenv("NB_TEST_PASSWORD", "wrong")
+    pending = keys.start_unlocking([tmp_path / "b.key"], "NB_TEST_PASSWORD")
+    with pytest.raises(InputError, match=r"b\.key: wrong password"):
+        pending.result(timeout=120)
+
+
+def test_start_unlocking_refuses_a_key_twice(tmp_path: Path) -> None:
+    pending = keys.start_unlocking([write_key(tmp_path / "a.key", 1), write_key(tmp_path / "copy.key", 1)])
+    with pytest.raises(UsageError, match="is given twice"):
+        pending.result(timeout=120)
+
+
 def test_load_signing_keys_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"cannot read secret key .*nope\.key"):
         keys.load_signing_keys([tmp_path / "nope.key"])

@@ -75,6 +75,22 @@ class BuildRequest:
     pip_version: str | None = None
     #: ``--expires``: seconds after the build time at which installers refuse the bundle (None: never).
     expires_after: int | None = None
+    #: keys still being unlocked (scrypt) while the build runs (``cli.keys.start_unlocking``): waited for only to
+    #: sign; they sign after ``sign_keys``
+    pending_keys: Future[tuple[SecretKey, ...]] | None = None
+
+    def signing_keys(self) -> tuple[SecretKey, ...]:
+        """Every signing key, waiting for the pending ones (raising their unlock error, such as a wrong password)."""
+        if self.pending_keys is None:
+            return self.sign_keys
+        if not self.pending_keys.done():
+            _log.info("waiting for the signing keys to be unlocked (scrypt)")
+        return self.sign_keys + self.pending_keys.result()
+
+    def check_pending_keys(self) -> None:
+        """Raise a pending key's unlock error now if it has already failed (the build need not go on)."""
+        if self.pending_keys is not None and self.pending_keys.done():
+            self.pending_keys.result()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -154,6 +170,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         own = _ProjectBuild.start(loaded, cache_of(request.fetch).root, epoch, pool, environment)
         try:
             found = gather(request.fetch, pool=pool)
+            request.check_pending_keys()
         except BaseException:
             own.discard()
             raise
@@ -180,11 +197,12 @@ def build_bundle(request: BuildRequest) -> BuildResult:
     if expires is not None:
         manifest = replace(manifest, expires=format_timestamp(expires))
     manifest_bytes = render_manifest(manifest)
+    keys = request.signing_keys()
     signatures = {
         signature_member_name(key): sign(
             manifest_bytes, key, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
         )
-        for key in request.sign_keys
+        for key in keys
     }
     path = write_bundle(
         request.fetch.output, manifest=manifest_bytes, signatures=signatures, files=members, mtime=epoch
@@ -194,7 +212,7 @@ def build_bundle(request: BuildRequest) -> BuildResult:
         manifest=manifest,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         size=path.stat().st_size if path.is_file() else None,
-        signers=tuple(key.key_id_hex for key in request.sign_keys),
+        signers=tuple(key.key_id_hex for key in keys),
         sha256=record_checksum(path),
     )
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from netbundle.cli._options import fetch_request, project_option, selection_options, source_options
-from netbundle.cli.keys import load_signing_keys, sign_key_options
+from netbundle.cli.keys import load_signing_keys, sign_key_options, start_unlocking
 from netbundle.format.results import render_result
 
 if TYPE_CHECKING:
@@ -87,7 +87,8 @@ def build(
         )
     if sign_keys and unsigned:
         raise UsageError("--unsigned and --sign-key exclude each other")
-    keys = load_signing_keys(sign_keys, password_env)
+    # passwords are asked now; scrypt (seconds, for an encrypted key) runs while the build downloads and builds
+    pending = start_unlocking(sign_keys, password_env) if sign_keys else None
     from netbundle.cli._progress import DownloadProgress
 
     progress = DownloadProgress(terminal=None if not as_json else False)
@@ -98,7 +99,7 @@ def build(
 
     request = BuildRequest(
         fetch=fetch,
-        sign_keys=tuple(keys),
+        pending_keys=pending,
         pip_version=pip_version,
         expires_after=parse_duration(expires) if expires else None,
     )

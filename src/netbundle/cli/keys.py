@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,6 +99,16 @@ def parse_key_spec(spec: str | Path, default_env: str) -> tuple[Path, str]:
     return Path(found.group("path")), found.group("env")
 
 
+@dataclass(frozen=True)
+class KeyFile:
+    """A secret key file read and, when encrypted, its password: everything but the (slow) scrypt unlock."""
+
+    path: Path
+    text: str
+    password: str | None
+    encrypted: bool
+
+
 def load_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_ENV) -> list[SecretKey]:
     """Read each secret key (``FILE`` or ``FILE:VAR``); an encrypted one gets its password from its own ``$VAR``,
     else from ``$password_env``, else from a prompt. Unlocking (scrypt, seconds) is shown on a terminal.
@@ -103,27 +116,76 @@ def load_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_
     :raises InputError: unreadable or malformed key, or a wrong password (naming the key file).
     :raises UsageError: a password is needed but the variable is unset and there is no terminal; a key given twice.
     """
-    from netbundle.bundle.signing import is_encrypted, load_secret_key, password_from_env
-    from netbundle.cli._progress import step
-    from netbundle.errors import InputError, UsageError
+    return unlock_signing_keys(read_signing_keys(specs, password_env), show=True)
 
-    keys: list[SecretKey] = []
+
+def start_unlocking(
+    specs: Sequence[Path | str], password_env: str = PASSWORD_ENV
+) -> Future[tuple[SecretKey, ...]]:
+    """Read the keys and get their passwords now; unlock them (scrypt: seconds, 1 GiB) in a background thread.
+
+    A build hands the future on and waits for it only when it signs, so scrypt runs while the downloads and
+    builds do (hashlib's scrypt releases the GIL). A missing password fails here, before anything is downloaded;
+    a wrong one is raised by the future (the build checks it after the downloads, and at the latest to sign).
+    """
+    files = read_signing_keys(specs, password_env)
+    future: Future[tuple[SecretKey, ...]] = Future()
+
+    def unlock() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(tuple(unlock_signing_keys(files, show=False)))
+        except BaseException as exc:  # noqa: BLE001 (handed to whoever waits for the keys)
+            future.set_exception(exc)
+
+    threading.Thread(target=unlock, name="unlock-signing-keys", daemon=True).start()
+    return future
+
+
+def read_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_ENV) -> list[KeyFile]:
+    """Each key file's text and, for an encrypted one, its password (its ``$VAR``, ``$password_env``, a prompt).
+
+    :raises InputError: an unreadable or malformed key file. :raises UsageError: no password source.
+    """
+    from netbundle.bundle.signing import is_encrypted, password_from_env
+    from netbundle.errors import InputError
+
+    files: list[KeyFile] = []
     for spec in specs:
         path, variable = parse_key_spec(spec, password_env)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read secret key {path}: {exc}") from None
-        if is_encrypted(text, str(path)):
+        password = None
+        encrypted = is_encrypted(text, str(path))
+        if encrypted:
             password = password_from_env(variable)
             if password is None:
                 password = _ask(f"Password for {path}", variable, confirm=False)
-            with step(f"unlocking {path} (scrypt)"):
-                key = load_secret_key(path, password=password)
+        files.append(KeyFile(path, text, password, encrypted))
+    return files
+
+
+def unlock_signing_keys(files: Sequence[KeyFile], *, show: bool) -> list[SecretKey]:
+    """Decrypt and check each key (scrypt for an encrypted one, shown as a step when ``show``); refuse a key given
+    twice (one signature per key counts)."""
+    from netbundle.bundle.signing import parse_secret_key
+    from netbundle.cli._progress import step
+    from netbundle.errors import UsageError
+
+    keys: list[SecretKey] = []
+    for file in files:
+        if file.encrypted and show:
+            with step(f"unlocking {file.path} (scrypt)"):
+                key = parse_secret_key(file.text, password=file.password, where=str(file.path))
         else:
-            key = load_secret_key(path, password=None)
+            key = parse_secret_key(file.text, password=file.password, where=str(file.path))
         if any(known.key_id == key.key_id for known in keys):
-            raise UsageError(f"{path}: key {key.key_id_hex} is given twice (one signature per key counts)")
+            raise UsageError(
+                f"{file.path}: key {key.key_id_hex} is given twice (one signature per key counts)"
+            )
         keys.append(key)
     return keys
 

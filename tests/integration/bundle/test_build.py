@@ -69,9 +69,15 @@ def world(tmp_path: Path):  # type: ignore[no-untyped-def]
         }
 
 
-def run(world: dict, *args: str, cache: str = "cache", project: Path | None = None):  # type: ignore[no-untyped-def, type-arg]
+def run(
+    world: dict,
+    *args: str,
+    cache: str = "cache",
+    project: Path | None = None,
+    env: dict[str, str] | None = None,
+):  # type: ignore[no-untyped-def, type-arg]
     env = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": "ops", "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD,
-           "SOURCE_DATE_EPOCH": "1767225600"}  # fmt: skip
+           "SOURCE_DATE_EPOCH": "1767225600", **(env or {})}  # fmt: skip
     argv = ["build", "-P", str(project or world["project"]), "--index-url", world["public"].url,
             "--cache-dir", str(world["tmp"] / cache), *TARGETS, *args]  # fmt: skip
     return CliRunner().invoke(cli, argv, env=env)
@@ -351,3 +357,37 @@ def test_key_made_by_stock_minisign_signs_a_bundle_we_verify(world: dict) -> Non
     assert run(world, "--sign-key", str(keys / "ms.key"), "-o", str(out)).exit_code == 0
     verified = CliRunner().invoke(cli, ["verify", str(out), "--trust", str(keys / "ms.pub")])
     assert verified.exit_code == 0, verified.output
+
+
+def _encrypted_key(world: dict, password: str) -> Path:  # type: ignore[type-arg]
+    from tests.support.minisign_keys import fixed_key
+
+    from netbundle.bundle import signing
+
+    path = world["tmp"] / "keys" / "locked.key"
+    path.write_text(
+        signing.render_secret_key(fixed_key(7), password=password, opslimit=32768, memlimit=8 << 20)
+    )
+    return path
+
+
+def test_an_encrypted_key_unlocked_during_the_build_signs_it(world: dict) -> None:  # type: ignore[type-arg]
+    from tests.support.minisign_keys import fixed_key
+
+    out = world["tmp"] / "site.tar"
+    key = _encrypted_key(world, "pw")
+    result = run(
+        world, "--sign-key", f"{key}:NB_TEST_KEY_PW", "-o", str(out), "--json", env={"NB_TEST_KEY_PW": "pw"}
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["signers"] == [fixed_key(7).key_id_hex]
+
+
+def test_a_wrong_password_fails_the_build_and_writes_nothing(world: dict) -> None:  # type: ignore[type-arg]
+    out = world["tmp"] / "dist" / "site.tar"
+    out.parent.mkdir()
+    key = _encrypted_key(world, "pw")
+    result = run(world, "--sign-key", f"{key}:NB_TEST_KEY_PW", "-o", str(out), env={"NB_TEST_KEY_PW": "nope"})
+    assert result.exit_code == 3, result.output
+    assert "locked.key: wrong password" in result.output
+    assert list(out.parent.iterdir()) == []
