@@ -4,12 +4,14 @@ The steps, inside the generation directory that ``install`` later switches to (o
 
 1. a bare venv (``python -m venv --without-pip``);
 2. the wheels: :mod:`.wheelplan` picks, for each pin of the chosen groups' locks, the bundle member whose sha256 the
-   lock names (only staged, verified members); threads unpack them with pypa/installer, every path checked by
-   :mod:`.wheelpaths` before it is written; the bundle's own pip wheel goes in too, as the pip engine installs it;
-   a file several wheels ship is written by the one pip would install last (:mod:`.wheelscan`, :mod:`.wheelorder`);
-3. bytecode: as soon as a wheel is unpacked its modules go to the :class:`.bytecode.Compiler` (one worker per core),
-   so compiling overlaps the unpacking; each wheel's RECORD is written once its modules are compiled and lists
-   the ``.pyc`` files, as pip's does; ``compile_bytecode=False`` skips this step;
+   lock names (only staged, verified members); each wheel's zip directory is scanned (:mod:`.wheelscan`) so that a
+   file several wheels ship is written by the one pip would install last (:mod:`.wheelorder`); the bundle's own pip
+   wheel goes in too, as the pip engine installs it;
+3. one worker process per core (:mod:`.unpacker`, run by the venv's interpreter) takes whole wheels from a shared
+   queue, most work first: it unpacks one with pypa/installer, every path checked by :mod:`.wheelpaths` before it is
+   written, byte-compiles its modules (``compile_bytecode=False`` skips that), and writes its RECORD with the
+   ``.pyc`` files, as pip's lists them. Processes, not threads: unpacking is mostly Python, and threads in one
+   process spent more of their time handing the GIL over than working;
 4. :mod:`.depcheck`: what ``pip check`` checks, over the installed metadata.
 
 Differences from the pip engine's result, on purpose: ``INSTALLER`` says ``netbundle``, and console-script
@@ -18,26 +20,21 @@ launchers are pypa/installer's (same shebang, same entry point, other text). Eve
 
 from __future__ import annotations
 
-import io
+import contextlib
+import json
 import posixpath
+import queue
+import subprocess
 import sys
 import threading
 import time
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-
-from installer import install as install_wheel
-from installer.destinations import SchemeDictionaryDestination
-from installer.exceptions import InstallerError
-from installer.records import Hash, RecordEntry
-from installer.scripts import Script
-from installer.sources import WheelFile
-from installer.utils import copyfileobj_with_hashing
+from dataclasses import dataclass, replace
 
 from ..errors import InstallError, NetbundleError
-from .bytecode import Compiler, core_count
+from .bytecode import core_count
 from .depcheck import find_problems, read_installed
+from .unpacker import BOOT, ERRORS, Job
 from .wheelorder import install_order, shared_paths
 from .wheelplan import choose_wheels, merge_pins, parse_lock
 from .wheelscan import WheelScan, scan_wheel
@@ -45,17 +42,16 @@ from .wheelscan import WheelScan, scan_wheel
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import pathlib
-    from concurrent.futures import Future
-    from typing import IO, Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+    from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
     from ..format.manifest import TargetEntry
     from ..format.tar import VerifiedBundle
     from .host import HostInfo
     from .venv import Venv
 
-INSTALLER_NAME = b"netbundle\n"
-#: Unpacking threads: zlib and file writes release the GIL, so a few threads keep the disk and the cores busy.
-MAX_THREADS = 4
+INSTALLER_NAME = "netbundle\n"
+#: Threads that read the wheels' zip directories before anything is unpacked (mostly waiting on the disk).
+SCAN_THREADS = 4
 _LIB_SCHEMES = ("purelib", "platlib")
 
 
@@ -66,7 +62,7 @@ class WheelJob:
     path: pathlib.Path
     name: str
     compile: bool
-    metadata: Mapping[str, bytes]
+    metadata: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -76,14 +72,16 @@ class EngineReport:
     wheels: int
     files: int
     compiled: int
-    unpack_seconds: float
-    compile_wait_seconds: float
+    workers: int
+    scan_seconds: float
+    install_seconds: float
     check_seconds: float
 
     def render(self) -> str:
-        return "engine installer: {} wheels, {} files, {} modules compiled; unpack {:.2f}s, compile wait {:.2f}s, " \
-            "check {:.2f}s".format(self.wheels, self.files, self.compiled, self.unpack_seconds,
-                                   self.compile_wait_seconds, self.check_seconds)  # fmt: skip
+        return "engine installer: {} wheels, {} files, {} modules compiled, {} workers; scan {:.2f}s, " \
+            "unpack and compile {:.2f}s, check {:.2f}s".format(
+                self.wheels, self.files, self.compiled, self.workers, self.scan_seconds, self.install_seconds,
+                self.check_seconds)  # fmt: skip
 
 
 def plan_jobs(
@@ -96,7 +94,7 @@ def plan_jobs(
         text = bundle.member_path(member).read_text(encoding="utf-8")
         pins.extend(parse_lock(text, member))
     choices = choose_wheels(merge_pins(pins, host.marker_environment), bundle.manifest, host.tags)
-    metadata = {"INSTALLER": INSTALLER_NAME, "REQUESTED": b""}
+    metadata = {"INSTALLER": INSTALLER_NAME, "REQUESTED": ""}
     jobs = [WheelJob(bundle.member_path(c.member), c.name, compile_bytecode, metadata) for c in choices]
     return sorted(jobs, key=lambda job: -job.path.stat().st_size)
 
@@ -126,46 +124,45 @@ def install_wheels(
     venv: Venv,
     env: Mapping[str, str],
     environment: Mapping[str, str],
-    threads: Optional[int] = None,
+    workers: Optional[int] = None,
+    stderr: Optional[IO[str]] = None,
 ) -> EngineReport:
-    """Install every job into ``venv``; return the counts and phase times.
+    """Install every job into ``venv`` with worker processes; return the counts and phase times.
 
     A file several wheels ship is written by the one pip would install last (:mod:`.wheelorder`); the others
     record their copy's hash without writing it, as pip's RECORDs read after it overwrote them.
 
     :param environment: the marker environment (for the dependency order).
+    :param stderr: where the workers' own error output goes (the install log).
     :raises InstallError: a wheel is invalid or names an unsafe path; the caller removes the partial venv.
     """
     start = time.monotonic()
-    stop = threading.Event()
-    compiler = Compiler(str(venv.python), env) if any(job.compile for job in jobs) else None
-    pending: List[_Unpacked] = []
-    try:
-        with ThreadPoolExecutor(max_workers=threads or min(MAX_THREADS, core_count() * 2)) as pool:
-            scans = list(pool.map(lambda job: scan_wheel(job.path, venv_scheme(venv, job.name)), jobs))
-            skipped = _overlaps(scans, environment)
-            futures = [
-                pool.submit(_unpack, job, venv, compiler, stop, skipped.get(scan.name, set()))
-                for job, scan in zip(jobs, scans)
-            ]
-            try:
-                pending = [future.result() for future in futures]
-            except BaseException:
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
-        unpacked = time.monotonic()
-        compiled = sum(item.finish() for item in pending)
-        waited = time.monotonic()
-    except BaseException:
-        if compiler is not None:
-            compiler.close(kill=True)
-        raise
-    if compiler is not None:
-        compiler.close()
-    files = sum(len(item.records) for item in pending)
-    return EngineReport(len(jobs), files, compiled, unpacked - start, waited - unpacked, 0.0)
+    with ThreadPoolExecutor(max_workers=max(1, min(SCAN_THREADS, len(jobs)))) as pool:
+        scans = list(pool.map(lambda job: scan_wheel(job.path, venv_scheme(venv, job.name)), jobs))
+    skipped = _overlaps(scans, environment)
+    work = [
+        (_cost(job, scan), Job(str(job.path), venv_scheme(venv, job.name), str(venv.python), job.metadata,
+                               job.compile, tuple(skipped.get(scan.name, ()))))
+        for job, scan in zip(jobs, scans)
+    ]  # fmt: skip
+    work.sort(key=lambda item: -item[0])  # most work first: the last wheel started bounds the wall time
+    scanned = time.monotonic()
+    count = max(1, min(workers or core_count(), len(work)))
+    answers = WorkerPool(str(venv.python), env, count, stderr).run([job for _, job in work])
+    return EngineReport(
+        wheels=len(jobs),
+        files=sum(files for files, _ in answers),
+        compiled=sum(compiled for _, compiled in answers),
+        workers=count,
+        scan_seconds=scanned - start,
+        install_seconds=time.monotonic() - scanned,
+        check_seconds=0.0,
+    )
+
+
+def _cost(job: WheelJob, scan: WheelScan) -> float:
+    """A wheel's rough cost in milliseconds of one core: its bytes, its files and, compiled, its modules."""
+    return job.path.stat().st_size / 20000 + len(scan.paths) * 0.1 + (scan.modules if job.compile else 0)
 
 
 def _overlaps(scans: Sequence[WheelScan], environment: Mapping[str, str]) -> Dict[str, Set[str]]:
@@ -181,106 +178,127 @@ def check_consistency(venv: Venv, host: HostInfo) -> List[str]:
     return find_problems(read_installed(sites), host.marker_environment, host.tags)
 
 
-class _Destination(SchemeDictionaryDestination):
-    """pypa/installer's destination with path checks, a stop flag, and RECORD deferred until compiling ended."""
+class WorkerPool:
+    """Worker processes (:mod:`.unpacker`) fed from one queue; the first failure stops them all."""
 
-    def __init__(
-        self, scheme: Dict[str, str], interpreter: str, wheel: str, stop: threading.Event, skip: Set[str]
-    ) -> None:
-        super().__init__(scheme, interpreter=interpreter, script_kind="posix")
-        self.wheel = wheel
-        self.stop = stop
-        self.skip = skip
-        self.deferred: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
+    def __init__(self, python: str, env: Mapping[str, str], count: int, stderr: Optional[IO[str]]) -> None:
+        self.python = python
+        self.env = dict(env)
+        self.count = count
+        self.stderr = stderr
+        self.failures: List[NetbundleError] = []
+        self.answers: List[Tuple[int, int]] = []
+        self.lock = threading.Lock()
+        self.processes: List[subprocess.Popen[str]] = []
 
-    def write_to_fs(self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
-        from .wheelpaths import check_scheme_path
+    def run(self, jobs: Sequence[Job]) -> List[Tuple[int, int]]:
+        """Install every job; return each one's (files, compiled modules), in no particular order.
 
-        if self.stop.is_set():
-            raise InstallError("install stopped after another wheel failed")
-        target = check_scheme_path(self.scheme_dict, scheme, path, self.wheel)
-        if (
-            posixpath.normpath(target) in self.skip
-        ):  # a wheel installed later writes it: hash only, for RECORD
-            digest, size = copyfileobj_with_hashing(stream, _Discard(), self.hash_algorithm)  # type: ignore[arg-type]
-            return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
-        return super().write_to_fs(scheme, path, stream, is_executable)
+        :raises InstallError: the first job that failed (its own error class and hint), or a worker that died.
+        """
+        todo: queue.Queue[Job] = queue.Queue()
+        for job in jobs:
+            todo.put(job)
+        try:
+            # every worker starts before the first wheel lands: none sees a .pth file a wheel installs
+            self.processes = [self._start() for _ in range(self.count)]
+            threads = [
+                threading.Thread(target=self._feed, args=(process, todo), daemon=True)
+                for process in self.processes
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        except BaseException:  # Ctrl-C included: no worker outlives the install
+            self._stop(kill=True)
+            raise
+        self._stop(kill=bool(self.failures))
+        if self.failures:
+            raise self.failures[0]
+        return self.answers
 
-    def write_script(self, name: str, module: str, attr: str, section: Any) -> RecordEntry:
-        target = posixpath.normpath(posixpath.join(self.scheme_dict["scripts"], name))
-        if target not in self.skip:
-            return super().write_script(name, module, attr, section)
-        script_name, data = Script(name, module, attr, section).generate(self.interpreter, self.script_kind)
-        return self.write_to_fs("scripts", script_name, io.BytesIO(data), is_executable=True)
+    def _start(self) -> subprocess.Popen[str]:
+        try:
+            return subprocess.Popen(
+                [self.python, "-I", "-c", BOOT, *import_roots()],
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr,
+                universal_newlines=True,
+            )
+        except OSError as exc:
+            raise InstallError("cannot start the unpacking worker {}: {}".format(self.python, exc)) from None
 
-    def finalize_installation(self, scheme: Any, record_file_path: str, records: Iterable[Any]) -> None:
-        self.deferred = (scheme, record_file_path, list(records))
+    def _feed(self, process: subprocess.Popen[str], todo: queue.Queue[Job]) -> None:
+        while not self.failures:
+            try:
+                job = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                reply = _ask(process, job)
+            except (OSError, ValueError) as exc:
+                self._fail(InstallError("the unpacking worker {} (installing {})".format(
+                    exc, posixpath.basename(job.wheel))))  # fmt: skip
+                return
+            if "error" in reply:
+                self._fail(_error(reply["error"]))
+                return
+            with self.lock:
+                self.answers.append((int(reply["files"]), int(reply["compiled"])))
 
-    def write_record(self, extra: Sequence[Tuple[str, RecordEntry]]) -> None:
-        if self.deferred is None:
-            raise InstallError("{}: pypa/installer did not finish the wheel".format(self.wheel))
-        scheme, record_file_path, records = self.deferred
-        super().finalize_installation(scheme, record_file_path, records + list(extra))  # type: ignore[arg-type]
+    def _fail(self, error: NetbundleError) -> None:
+        with self.lock:
+            if not self.failures:
+                self.failures.append(error)
+                for process in self.processes:  # the others stop at once: nothing more is worth installing
+                    process.kill()
 
-
-class _Unpacked:
-    """A wheel written to the venv but for its RECORD, and the futures of its modules' compilation."""
-
-    def __init__(
-        self, destination: _Destination, modules: List[Tuple[str, str]], futures: List[Future[List[bool]]]
-    ) -> None:
-        self.destination = destination
-        self.modules = modules
-        self.futures = futures
-        self.records = destination.deferred[2] if destination.deferred else []
-
-    def finish(self) -> int:
-        """Wait for the modules to compile, then write RECORD with their .pyc files; return how many compiled."""
-        import importlib.util
-
-        done = [ok for future in self.futures for ok in future.result()]
-        extra = [
-            (scheme, RecordEntry(importlib.util.cache_from_source(path), None, None))
-            for (scheme, path), ok in zip(self.modules, done)
-            if ok
-        ]
-        self.destination.write_record(extra)
-        return len(extra)
-
-
-class _Discard:
-    """A sink for the bytes of a file another wheel writes (only their hash is needed)."""
-
-    def write(self, data: bytes) -> int:
-        return len(data)
+    def _stop(self, kill: bool) -> None:
+        for process in self.processes:
+            if kill:
+                process.kill()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None:
+                    with contextlib.suppress(OSError):  # a killed worker's pipe: nothing left to flush
+                        stream.close()
+            process.wait()
 
 
-def _unpack(
-    job: WheelJob, venv: Venv, compiler: Optional[Compiler], stop: threading.Event, skip: Set[str]
-) -> _Unpacked:
-    destination = _Destination(venv_scheme(venv, job.name), str(venv.python), job.path.name, stop, skip)
+def import_roots() -> List[str]:
+    """Where the workers import ``netbundle`` and pypa/installer from: inside the pyz one directory
+    (``netbundle.pyz/site-packages``), in a source checkout the tree and the virtual environment."""
+    import pathlib
+
+    import installer
+
+    packages = (pathlib.Path(__file__).parents[1], pathlib.Path(installer.__file__).parent)
+    return list(dict.fromkeys(str(package.absolute().parent) for package in packages))
+
+
+def _ask(process: subprocess.Popen[str], job: Job) -> Dict[str, Any]:
+    if process.stdin is None or process.stdout is None:
+        raise OSError("has no pipes")
     try:
-        with WheelFile.open(job.path) as source:
-            install_wheel(source, destination, dict(job.metadata))
-    except NetbundleError:
-        raise
-    except FileExistsError as exc:
-        raise InstallError(
-            "{} would overwrite a file another wheel installed: {}".format(
-                job.path.name, exc.filename or exc
-            ),
-            hint="two locked distributions ship the same file; install with the pip engine (it overwrites)",
-        ) from None
-    except (InstallerError, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise InstallError("cannot install {}: {}".format(job.path.name, exc)) from None
-    records = destination.deferred[2] if destination.deferred else []
-    modules = [
-        (s, r.path) for s, r in records if job.compile and s in _LIB_SCHEMES and r.path.endswith(".py")
-    ]
-    futures: List[Future[List[bool]]] = []
-    if compiler is not None and modules:
-        futures = compiler.submit([posixpath.join(destination.scheme_dict[s], p) for s, p in modules])
-    return _Unpacked(destination, modules, futures)
+        process.stdin.write(job.to_line() + "\n")
+        process.stdin.flush()
+    except BrokenPipeError:
+        raise OSError("exited with status {}".format(process.wait())) from None
+    line = process.stdout.readline()
+    if not line:
+        raise OSError("exited with status {}".format(process.wait()))
+    reply = json.loads(line)
+    if not isinstance(reply, dict) or not ("error" in reply or {"files", "compiled"} <= set(reply)):
+        raise ValueError("answered {!r}".format(line[:80]))
+    return reply
+
+
+def _error(data: Mapping[str, Any]) -> NetbundleError:
+    kind = ERRORS.get(str(data.get("type")), InstallError)
+    hint = data.get("hint")
+    return kind(str(data.get("message")), hint=str(hint) if hint is not None else None)
 
 
 def run_engine(
@@ -309,11 +327,13 @@ def run_engine(
             len(jobs), "" if compile_bytecode else ", no bytecode"
         )
     )
-    report = install_wheels(jobs + ([pip] if pip is not None else []), venv, env, host.marker_environment)
+    log.flush()  # the workers write their own error output to the log
+    report = install_wheels(
+        jobs + ([pip] if pip is not None else []), venv, env, host.marker_environment, stderr=log
+    )
     started = time.monotonic()
     problems = check_consistency(venv, host)
-    report = EngineReport(report.wheels, report.files, report.compiled, report.unpack_seconds,
-                          report.compile_wait_seconds, time.monotonic() - started)  # fmt: skip
+    report = replace(report, check_seconds=time.monotonic() - started)
     log.write(report.render() + "\n")
     log.flush()
     if problems:

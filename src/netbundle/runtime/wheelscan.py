@@ -33,6 +33,8 @@ class WheelScan:
     name: str
     requires: Tuple[str, ...]
     paths: Tuple[str, ...]
+    #: how many ``.py`` files it puts in purelib/platlib (the modules a compiling install compiles)
+    modules: int = 0
 
 
 def scan_wheel(path: pathlib.Path, scheme: Mapping[str, str]) -> WheelScan:
@@ -54,11 +56,14 @@ def scan_wheel(path: pathlib.Path, scheme: Mapping[str, str]) -> WheelScan:
     root = scheme["purelib"] if (wheel.get("Root-Is-Purelib") or "").strip() == "true" else scheme["platlib"]
     data = info[: -len(".dist-info")] + ".data/"
     paths = [_destination(name, data, root, scheme) for name in names]
+    libs = tuple(scheme[k] + "/" for k in ("purelib", "platlib"))
+    modules = sum(1 for p in paths if p.endswith(".py") and p.startswith(libs))
     paths += [posixpath.join(scheme["scripts"], s) for s in _scripts(entry_points)]
     return WheelScan(
         name=canonicalize_name(metadata.get("Name") or ""),
         requires=tuple(metadata.get_all("Requires-Dist") or ()),
         paths=tuple(posixpath.normpath(p) for p in paths),
+        modules=modules,
     )
 
 
