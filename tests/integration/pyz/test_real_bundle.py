@@ -28,8 +28,9 @@ def pyz_run(pyz: Path, *argv: str, netns: bool = False) -> subprocess.CompletedP
     return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
+@pytest.mark.parametrize("engine", ["pip", "installer"])
 def test_real_bundle_installs_inside_a_network_namespace(
-    pyz: BuiltPyz, sample_bundle: tuple[Path, Path], tmp_path: Path
+    pyz: BuiltPyz, sample_bundle: tuple[Path, Path], tmp_path: Path, engine: str
 ) -> None:
     if shutil.which("unshare") is None:
         pytest.fail("unshare is missing: run scripts/install-test-tools")
@@ -39,7 +40,7 @@ def test_real_bundle_installs_inside_a_network_namespace(
     prefix = tmp_path / "prefix"
     groups = ["--group", "junos", "--group", "cisco", "--group", "arista"]
     done = pyz_run(pyz.path, "install", str(bundle), "--prefix", str(prefix), *groups, "--trust", str(pub), "--json",
-                   netns=True)  # fmt: skip
+                   "--engine", engine, netns=True)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(done.stdout)
     assert result["status"] == "installed"
