@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import stat
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,29 @@ def test_the_workers_import_netbundle_and_installer_from_where_this_process_does
     roots = engine.import_roots()
     assert any((Path(root) / "netbundle" / "runtime" / "unpacker.py").is_file() for root in roots)
     assert any((Path(root) / "installer").is_dir() for root in roots)
+
+
+def executable_member(wheel: Path, suffix: str) -> Path:
+    """The same wheel with the member ending in ``suffix`` marked executable (mode 0755) in the zip."""
+    (wheel.parent / "exe").mkdir(exist_ok=True)
+    out = wheel.parent / "exe" / wheel.name
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            if info.filename.endswith(suffix):
+                info.external_attr = (stat.S_IFREG | 0o755) << 16
+            target.writestr(info, source.read(info))
+    return out
+
+
+def test_files_get_pypa_installers_modes(tmp_path: Path) -> None:
+    wheel = make_wheel(
+        tmp_path / "w", "alpha", "1.0", extra_files={"{dist}.data/scripts/alpha-sh": "#!python\n"}
+    )
+    wheel = executable_member(wheel, "/alpha-sh")
+    old = os.umask(0o027)
+    try:
+        unpacker.answer(job(wheel, tmp_path / "venv", compile_bytecode=False))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "venv" / "bin" / "alpha-sh").stat().st_mode & 0o777 == 0o777 & ~0o027 | 0o111
+    assert (tmp_path / "venv" / "site" / "alpha" / "__init__.py").stat().st_mode & 0o777 == 0o640

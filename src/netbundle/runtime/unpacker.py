@@ -15,7 +15,6 @@ then RECORD written with the ``.pyc`` rows, as pip's lists them.
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import io
 import json
@@ -164,6 +163,7 @@ class Destination(SchemeDictionaryDestination):
         self.deferred: Optional[Tuple[str, str, List[Tuple[str, RecordEntry]]]] = None
         #: the directories this wheel's files went to: each is made (or found) once
         self.made: Set[str] = set()
+        self.umask = _umask()
 
     def write_to_fs(self, scheme: Any, path: str, stream: BinaryIO, is_executable: bool) -> RecordEntry:
         """pypa/installer's write, with fewer system calls: no existence checks (``O_EXCL`` refuses an existing
@@ -181,7 +181,7 @@ class Destination(SchemeDictionaryDestination):
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with open(descriptor, "wb") as sink:  # noqa: PTH123 (a descriptor)
             if is_executable:  # what pypa/installer's make_file_executable sets
-                os.fchmod(descriptor, 0o777 & ~_umask() | 0o111)
+                os.fchmod(descriptor, 0o777 & ~self.umask | 0o111)
             digest, size = copyfileobj_with_hashing(stream, sink, self.hash_algorithm)
         return RecordEntry(path, Hash(self.hash_algorithm, digest), size)
 
@@ -208,9 +208,8 @@ class Destination(SchemeDictionaryDestination):
         super().finalize_installation(scheme, record_file_path, records + list(extra))  # type: ignore[arg-type]
 
 
-@functools.lru_cache(maxsize=None)
 def _umask() -> int:
-    """The process's umask, read once (reading it means setting it)."""
+    """The process's umask (reading it means setting it)."""
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
