@@ -21,7 +21,8 @@ Per corpus and round, in this order:
     pyz pip engine (default), pyz installer engine, pyz installer engine --no-compile; bare pip: the bundle's own
     pip wheel run from the file with --python into `venv --without-pip`, with and without --no-compile, the same
     wheels and locks extracted; `uv pip install --offline --no-index --require-hashes` into `uv venv`, with and
-    without --compile-bytecode, empty uv cache each time
+    without --compile-bytecode, empty uv cache each time; the order of these seven rotates by round, and each
+    case's CPU seconds (every process it ran: `<case> cpu`) are recorded beside its wall time
 
 Usage: .venv/bin/python benchmarks/realworld.py [--rounds N] [--corpus NAME ...] [--pyz FILE] [--json FILE]
 """
@@ -233,22 +234,34 @@ def uv_install(setup: Installable, venv: Path, cache: Path, compile_bytecode: bo
          "--python", venv / "bin" / "python", "--cache-dir", cache], env)  # fmt: skip
 
 
-def install_round(setup: Installable, work: Path) -> dict[str, float]:
-    return {
-        "install: pyz, pip engine": timed(pyz_install, setup, work / "p1"),
-        "install: pyz, installer engine": timed(pyz_install, setup, work / "p2", "--engine", "installer"),
-        "install: pyz, installer engine --no-compile": timed(
-            pyz_install, setup, work / "p3", "--engine", "installer", "--no-compile"
-        ),
-        "install: bare pip (bundled pip)": timed(pip_bare, setup, work / "v1"),
-        "install: bare pip --no-compile": timed(pip_bare, setup, work / "v2", False),
-        "install: uv --compile-bytecode": timed(uv_install, setup, work / "u1", work / "uc1", True),
-        "install: uv (no bytecode)": timed(uv_install, setup, work / "u2", work / "uc2", False),
-    }
+def install_round(setup: Installable, work: Path, rotation: int) -> dict[str, float]:
+    """Every install case once, into fresh directories; the order rotates by round, so that no case always runs
+    first (a cold page cache) or right after another one's files were written."""
+    cases = [
+        ("install: pyz, pip engine", lambda: pyz_install(setup, work / "p1")),
+        ("install: pyz, installer engine", lambda: pyz_install(setup, work / "p2", "--engine", "installer")),
+        ("install: pyz, installer engine --no-compile",
+         lambda: pyz_install(setup, work / "p3", "--engine", "installer", "--no-compile")),
+        ("install: bare pip (bundled pip)", lambda: pip_bare(setup, work / "v1")),
+        ("install: bare pip --no-compile", lambda: pip_bare(setup, work / "v2", False)),
+        ("install: uv --compile-bytecode", lambda: uv_install(setup, work / "u1", work / "uc1", True)),
+        ("install: uv (no bytecode)", lambda: uv_install(setup, work / "u2", work / "uc2", False)),
+    ]  # fmt: skip
+    shift = rotation % len(cases)
+    times = {}
+    for name, case in cases[shift:] + cases[:shift]:
+        before = os.times()
+        times[name] = timed(case)
+        after = os.times()
+        # the CPU seconds of every process the case ran: less sensitive to a shared machine than the wall time
+        times[f"{name} cpu"] = round(
+            after.children_user - before.children_user + after.children_system - before.children_system, 3
+        )
+    return times
 
 
 def corpus_round(
-    corpus: Corpus, index_url: str, pyz: Path, keys: dict[str, Path], work: Path
+    corpus: Corpus, index_url: str, pyz: Path, keys: dict[str, Path], work: Path, number: int
 ) -> dict[str, float]:
     times = {"seed fetch": timed(seed_fetch, corpus, index_url, work / "seed")}
     for label, key in (("", keys["plain"]), (", password key", keys["password"])):
@@ -258,7 +271,7 @@ def corpus_round(
         seconds, rss = build(corpus, index_url, cache, key, work / f"warm{len(label)}.tar")
         times[f"build warm{label}"], times[f"build warm{label} peak RSS KiB"] = seconds, rss
     setup = open_installable(work / "cold0.tar", (keys["plain.pub"], keys["password.pub"]), pyz, work)
-    times.update(install_round(setup, work / "installs"))
+    times.update(install_round(setup, work / "installs", number))
     times["locked packages"] = float(
         len(json.loads((setup.wheelhouse / "netbundle" / "manifest.json").read_text())["packages"])
     )
@@ -344,7 +357,7 @@ def main() -> int:
             for corpus in chosen:
                 with serve(corpus.index, latency=args.latency_ms / 1000) as index, \
                         tempfile.TemporaryDirectory(prefix="nb-rw-run-") as work:  # fmt: skip
-                    for name, value in corpus_round(corpus, index.url, pyz, keys, Path(work)).items():
+                    for name, value in corpus_round(corpus, index.url, pyz, keys, Path(work), number).items():
                         samples[corpus.name].setdefault(name, []).append(value)
                 # every round is written at once: a run cut short keeps what it measured
                 save(summary(args, chosen, samples, load_before), args.json)
