@@ -22,6 +22,7 @@ from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
 from netbundle.targets.choice import Choice, choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.buildenv import ENV_DIR
 from netbundle.wheels.compat import host_machine, known_refusal
 from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
@@ -45,6 +46,8 @@ class FetchRequest:
     build_constraints: tuple[Path, ...] = ()
     #: Called as (file name, bytes) after each download (not for cached files): the progress line's byte count.
     on_download: Callable[[str, int], None] | None = None
+    #: Reuse isolated build environments from ``<cache>/build-envs/`` (``--no-build-env-cache``: a fresh one per build).
+    build_env_cache: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -184,8 +187,9 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
 def build_environment(
     loaded: LoadedProject, request: FetchRequest, indexes: SourceIndexes | None = None
 ) -> BuildEnvironment:
-    """Where PEP 517 builds install build requirements from (the project's pool) and the constraints that pin them
-    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project).
+    """Where PEP 517 builds install build requirements from (the project's pool), the constraints that pin them
+    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project) and where
+    their environments are cached (``<cache>/build-envs/``, unless ``build_env_cache`` is off).
 
     :raises InputError: a constraints file does not exist.
     """
@@ -200,7 +204,9 @@ def build_environment(
                 hint="give --build-constraint an existing file, or fix [tool.netbundle] build-constraints",
             )
     return BuildEnvironment(
-        index_urls=indexes.pool_urls(), constraints=tuple(str(p.resolve()) for p in files)
+        index_urls=indexes.pool_urls(),
+        constraints=tuple(str(p.resolve()) for p in files),
+        env_cache=cache_of(request).root / ENV_DIR if request.build_env_cache else None,
     )
 
 
