@@ -469,7 +469,7 @@ def _isolated_builds(
                 # the backend can be asked for its own requirements only once the build system is installed
                 builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
                 extra = environments.ensure(builder.get_requires_for_build(distribution))
-                if extra is not env:
+                if extra != env:
                     builder = build.ProjectBuilder.from_isolated_env(extra, tree, runner=runner)
                 environments.used(extra)
                 staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))

@@ -182,7 +182,9 @@ class CachedEnv:
         return {"PATH": os.pathsep.join([scripts, path]) if path else scripts, "PYTHONPATH": ""}
 
 
-def cached_env(root: Path, steps: Sequence[Step], environment: BuildEnvironment, install: Installer) -> CachedEnv:
+def cached_env(
+    root: Path, steps: Sequence[Step], environment: BuildEnvironment, install: Installer
+) -> CachedEnv:
     """The complete environment for ``steps`` under ``root``: reused, or made (each step installed by ``install``).
 
     :raises InstallError: pip failed (the entry is removed again).
