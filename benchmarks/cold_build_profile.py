@@ -44,7 +44,9 @@ PHASES = (
     "netbundle.wheelhouse:choose_all",
     "netbundle.wheelhouse:plan_fetch",
     "netbundle.wheelhouse:execute",
-    "netbundle.wheelhouse:_build_all",
+    "netbundle.wheelhouse:_build_all",  # before the builds started with the downloads
+    "netbundle.wheelhouse:_Builds.start",
+    "netbundle.wheelhouse:_Builds.finish",
     "netbundle.bundle.builder:_ProjectBuild.wait",
     "netbundle.bundle.builder:fetch_pip",
     "netbundle.bundle.contents:plan_contents",
@@ -76,8 +78,9 @@ def _instrument(into: dict[str, float]) -> None:
         owner: Any = importlib.import_module(module_name)
         *path, name = attribute.split(".")
         for part in path:
-            owner = getattr(owner, part)
-        setattr(owner, name, _timed(attribute, getattr(owner, name), into))
+            owner = getattr(owner, part, None)
+        if hasattr(owner, name):  # phases of other versions are skipped
+            setattr(owner, name, _timed(attribute, getattr(owner, name), into))
 
 
 def child(argv: list[str], profile: str | None, result: str) -> None:
