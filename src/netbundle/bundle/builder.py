@@ -322,7 +322,9 @@ def _locks(
     texts: dict[str, bytes] = {}
     everything = select_packages(loaded.pyproject, loaded.lock, found.selection)
     # a walk of the lock per group, not per group and target (each walk costs ~50 ms on a 200-package lock)
-    per_group = {g: select_packages(loaded.pyproject, loaded.lock, _group_selection(found, g)) for g in groups}
+    per_group = {
+        g: select_packages(loaded.pyproject, loaded.lock, _group_selection(found, g)) for g in groups
+    }
     for target in found.targets:
         choices: dict[str, Choice] = {c.package.name: c for c in found.plan.choices[target.name]}
         for group in groups:
