@@ -18,6 +18,7 @@ import functools
 import importlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,14 +84,35 @@ def _instrument(into: dict[str, float]) -> None:
             setattr(owner, name, _timed(attribute, getattr(owner, name), into))
 
 
+def _trace_jobs(start: float, into: list[dict[str, Any]]) -> None:
+    """Record when each build job is submitted to the BuildPool and when it is done (seconds from ``start``)."""
+    from netbundle.wheels.pool import BuildPool
+
+    submit = BuildPool.submit
+
+    def traced(self: BuildPool, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        first = args[0] if args else None
+        package = getattr(first, "package", None)
+        job = {"job": f"{function.__name__} {package.name if package else Path(str(first)).name}",
+               "submitted": round(time.perf_counter() - start, 3)}  # fmt: skip
+        into.append(job)
+        future = submit(self, function, *args, **kwargs)
+        future.add_done_callback(lambda _: job.update(done=round(time.perf_counter() - start, 3)))
+        return future
+
+    BuildPool.submit = traced  # type: ignore[method-assign]
+
+
 def child(argv: list[str], profile: str | None, result: str) -> None:
     """Run ``netbundle <argv>`` in this process with the phases timed; write the times to ``result``."""
     from netbundle.cli import cli
 
-    times: dict[str, float] = {}
+    times: dict[str, Any] = {}
+    jobs: list[dict[str, Any]] = []
     _instrument(times)
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    _trace_jobs(start, jobs)
     if profiler is not None:
         profiler.enable()
     try:
@@ -100,12 +122,12 @@ def child(argv: list[str], profile: str | None, result: str) -> None:
             profiler.disable()
             profiler.dump_stats(profile)  # type: ignore[arg-type]
         times["total (in process)"] = time.perf_counter() - start
-        Path(result).write_text(json.dumps(times))
+        Path(result).write_text(json.dumps({**times, "jobs": jobs}))
 
 
 def cold_build(
     corpus: Corpus, index_url: str, work: Path, key: Path, profile: Path | None, extra: list[str]
-) -> dict[str, float]:
+) -> dict[str, Any]:
     argv = ["-q", "build", *extra, "-P", str(corpus.project), *corpus.selection_args(), "--index-url", index_url,
             "--cache-dir", str(work / "cache"), "--sign-key", str(key), "-o", str(work / "cold.tar")]  # fmt: skip
     for target in corpus.targets:
@@ -119,7 +141,7 @@ def cold_build(
         env=env,
     )
     times = {"wall (process)": time.perf_counter() - start, **json.loads(result.read_text())}
-    return {k: round(v, 3) for k, v in times.items()}
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in times.items()}
 
 
 def main() -> int:
@@ -133,6 +155,12 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="write the main process's cProfile here (last round)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--build-option", action="append", default=[], help="passed to netbundle build")
+    parser.add_argument(
+        "--warm-build-envs",
+        action="store_true",
+        help="build once first (not measured), then empty the cache but for build-envs/: a cold build whose"
+        " build environments exist already",
+    )
     args = parser.parse_args()
     corpus = CORPORA[args.corpus]
     if not corpus.index.exists():
@@ -146,11 +174,17 @@ def main() -> int:
                 work = Path(tmp) / f"round{number}"
                 work.mkdir()
                 profile = args.profile.resolve() if args.profile and number == args.rounds - 1 else None
+                if args.warm_build_envs:
+                    cold_build(corpus, index.url, work, key, None, args.build_option)
+                    for entry in (work / "cache").iterdir():
+                        if entry.name != "build-envs":
+                            shutil.rmtree(entry)
                 times = cold_build(corpus, index.url, work, key, profile, args.build_option)
             rounds.append({"load_average_before": load, "load_average_after": list(os.getloadavg()), **times})
             print(json.dumps(rounds[-1], indent=1), flush=True)
     if args.json:
-        data = {"corpus": corpus.name, "build_options": args.build_option, "rounds": rounds}
+        data = {"corpus": corpus.name, "build_options": args.build_option, "rounds": rounds,
+                "warm_build_envs": args.warm_build_envs}  # fmt: skip
         args.json.write_text(json.dumps(data, indent=1) + "\n")
     return 0
 
