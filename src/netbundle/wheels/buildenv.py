@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Self
 from packaging.utils import canonicalize_name
 
 from netbundle._atomic import write_atomic
+from netbundle.errors import BuildError
 from netbundle.lock.export import redact_url
 from netbundle.wheels.environment import BuildEnvironment, BuildRequirement, parse_install_report
 
@@ -188,14 +189,31 @@ def cached_env(
     """The complete environment for ``steps`` under ``root``: reused, or made (each step installed by ``install``).
 
     :raises InstallError: pip failed (the entry is removed again).
+    :raises BuildError: the cache directory cannot hold an environment (not writable, no space).
     """
     material = key_material(steps, environment, Interpreter.current(), _digests(environment.constraints))
     entry = root / env_key(material)
     found = _complete(entry, material)
     if found is not None:
         return found
-    root.mkdir(parents=True, exist_ok=True)
-    with _locked(root / f"{entry.name}.lock"):
+    try:
+        return _make(entry, steps, material, environment, install)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot make a build environment in {root}: {exc.strerror or exc}",
+            hint="make that directory writable, pass another --cache-dir, or --no-build-env-cache",
+        ) from None
+
+
+def _make(
+    entry: Path,
+    steps: Sequence[Step],
+    material: Mapping[str, Any],
+    environment: BuildEnvironment,
+    install: Installer,
+) -> CachedEnv:
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(entry.parent / f"{entry.name}.lock"):
         found = _complete(entry, material)  # another build may have made it while this one waited
         if found is not None:
             return found

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from netbundle.errors import BuildError
 from netbundle.wheels.buildenv import (
     BuildEnvironments,
     CachedEnv,
@@ -213,3 +214,10 @@ def test_concurrent_builds_make_one_environment_once(tmp_path: Path) -> None:
         thread.join()
     assert len(found) == 4 and len(set(found)) == 1
     assert len(pip.calls) == 1
+
+
+def test_a_cache_that_cannot_hold_an_environment_is_a_build_error(tmp_path: Path) -> None:
+    (tmp_path / "envs").write_text("a file where the directory should be")
+    with pytest.raises(BuildError, match="cannot make a build environment in") as caught:
+        cached_env(tmp_path / "envs", [("backend",)], replace(POOL, constraints=()), FakePip())
+    assert "--no-build-env-cache" in (caught.value.hint or "")
