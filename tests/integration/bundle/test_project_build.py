@@ -163,6 +163,16 @@ def test_a_cold_build_reuses_the_cached_build_environment_and_records_the_same(
         assert code == 0, output
         assert len(backend_fetches()) == 3  # the project's and srconly's own environments
         assert not (tmp_path / "nocache" / "build-envs").exists()
+
+        # an environment whose making was interrupted (no env.json) is made again, not used
+        (env / "env.json").unlink()
+        for entry in cache.iterdir():
+            if entry.name != "build-envs":
+                shutil.rmtree(entry)
+        code, output = _build(index.url, project, cache, tmp_path / "four.tar", key)
+        assert code == 0, output
+        assert len(backend_fetches()) == 4
+        assert json.loads((env / "env.json").read_text()) == record
     recorded = _build_requirements(tmp_path / "one.tar")
     assert set(recorded) == {"demo", "srconly"} and all(recorded.values())
     assert (
