@@ -6,7 +6,10 @@ need no index: what they check is the cache's own logic (reuse, incomplete entri
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,9 +105,10 @@ def test_an_unreadable_record_is_no_record(text: str) -> None:
 class FakePip:
     """Installs ``name==version`` or ``name`` (as 1.0) by writing its dist-info; counts its calls."""
 
-    def __init__(self, fail: str | None = None) -> None:
+    def __init__(self, fail: str | None = None, delay: float = 0.0) -> None:
         self.calls: list[tuple[str, Step]] = []
         self.fail = fail
+        self.delay = delay
         self.lock = threading.Lock()
 
     def __call__(
@@ -114,6 +118,7 @@ class FakePip:
             self.calls.append((python, step))
         if self.fail in step:
             raise InstallError(f"no {self.fail}")
+        time.sleep(self.delay)  # widens the window in which another process could step in
         venv = Path(python).parent.parent
         (purelib,) = venv.glob("lib/python*/site-packages")
         found = []
@@ -221,3 +226,32 @@ def test_a_cache_that_cannot_hold_an_environment_is_a_build_error(tmp_path: Path
     with pytest.raises(BuildError, match="cannot make a build environment in") as caught:
         cached_env(tmp_path / "envs", [("backend",)], replace(POOL, constraints=()), FakePip())
     assert "--no-build-env-cache" in (caught.value.hint or "")
+
+
+_PROCESS = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from tests.unit.wheels.test_buildenv import POOL, FakePip
+from netbundle.wheels.buildenv import cached_env
+pip = FakePip(delay=0.5)
+env = cached_env(Path(sys.argv[1]), [("backend",)], replace(POOL, constraints=()), pip)
+print(len(pip.calls), env.path)
+"""
+
+
+def test_two_processes_sharing_a_cache_make_one_environment_once(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3]
+    env = {"PYTHONPATH": f"{root}:{root / 'src'}", "PATH": "/usr/bin:/bin"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PROCESS, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0].split() for p in processes]
+    assert all(p.returncode == 0 for p in processes)
+    assert sorted(int(calls) for calls, _ in outputs) == [0, 1], (
+        "one process made it, the other waited and reused it"
+    )
+    assert outputs[0][1] == outputs[1][1]
