@@ -7,8 +7,10 @@ import json
 import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from netbundle._atomic import atomic_directory
 from netbundle.errors import JSON_FORMAT, BuildError, InputError, UsageError
@@ -22,6 +24,7 @@ from netbundle.lock.python_range import check_targets_python
 from netbundle.targets import Target, resolve_targets, targets_from_config
 from netbundle.targets.choice import Choice, choose_all
 from netbundle.wheels.build import DEFAULT_EPOCH, BuiltWheel, build_wheel, check_fits, find_built
+from netbundle.wheels.buildenv import ENV_DIR
 from netbundle.wheels.compat import host_machine, known_refusal
 from netbundle.wheels.environment import BuildEnvironment
 from netbundle.wheels.pool import BuildPool
@@ -45,6 +48,8 @@ class FetchRequest:
     build_constraints: tuple[Path, ...] = ()
     #: Called as (file name, bytes) after each download (not for cached files): the progress line's byte count.
     on_download: Callable[[str, int], None] | None = None
+    #: Reuse isolated build environments from ``<cache>/build-envs/`` (``--no-build-env-cache``: a fresh one per build).
+    build_env_cache: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -114,7 +119,9 @@ class Gathered:
 def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
     """Choose, download (into the cache) and build every file the selected groups need for every target.
 
-    Builds run in ``pool`` (the caller's, so that its own builds overlap these; else one of its own).
+    Builds run in ``pool`` (the caller's, so that its own builds overlap these; else one of its own). The sdists
+    to build are downloaded first and each build starts as soon as its sdist is in the cache (git and path
+    builds, and builds the cache already holds, before any download), so builds overlap the other downloads.
     """
     loaded = load_project(request.project_dir)
     targets = resolve_targets(request.targets, targets_from_config(loaded.pyproject.netbundle.targets))
@@ -137,20 +144,24 @@ def gather(request: FetchRequest, *, pool: BuildPool | None = None) -> Gathered:
         loaded, index_url=request.index_url, environ=request.environ, concurrency=request.concurrency
     )
     cache = cache_of(request)
-    fetched = execute(
-        plan,
-        cache=cache,
-        http=indexes.http,
-        index_for=indexes.get,
-        project_root=loaded.root,
-        concurrency=request.concurrency,
-        progress=_counter(request.progress, request.on_download, len(plan.items)),
-    )
+    tick = _counter(request.progress, request.on_download, len(plan.items))
     built: dict[str, BuiltWheel] = {}
-    if request.build:
+    if not request.build:
+        fetched = _fetch(plan, cache, indexes, loaded, request, tick)
+    else:
         environment = build_environment(loaded, request, indexes)
-        with contextlib.nullcontext(pool) if pool else BuildPool() as builds:
-            built = _build_all(plan, fetched, cache.root, loaded, targets, request, builds, environment)
+        with contextlib.nullcontext(pool) if pool else BuildPool() as workers:
+            builds = _Builds(plan, cache.root, loaded, targets, request, workers, environment)
+            builds.start()
+
+            def arrived(item: FetchItem, downloaded: int) -> None:
+                if tick is not None:
+                    tick(item, downloaded)
+                builds.arrived(item, cache.path(item.sha256))
+
+            # the builds' inputs first: each build starts once its sdist is in, while the other files download
+            fetched = _fetch(inputs_first(plan), cache, indexes, loaded, request, arrived)
+            built = builds.finish()
     return Gathered(
         loaded=loaded,
         selection=selection,
@@ -184,8 +195,9 @@ def fetch_wheelhouse(request: FetchRequest) -> WheelhouseResult:
 def build_environment(
     loaded: LoadedProject, request: FetchRequest, indexes: SourceIndexes | None = None
 ) -> BuildEnvironment:
-    """Where PEP 517 builds install build requirements from (the project's pool) and the constraints that pin them
-    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project).
+    """Where PEP 517 builds install build requirements from (the project's pool), the constraints that pin them
+    (``--build-constraint`` files, then ``[tool.netbundle] build-constraints``, relative to the project) and where
+    their environments are cached (``<cache>/build-envs/``, unless ``build_env_cache`` is off).
 
     :raises InputError: a constraints file does not exist.
     """
@@ -200,7 +212,9 @@ def build_environment(
                 hint="give --build-constraint an existing file, or fix [tool.netbundle] build-constraints",
             )
     return BuildEnvironment(
-        index_urls=indexes.pool_urls(), constraints=tuple(str(p.resolve()) for p in files)
+        index_urls=indexes.pool_urls(),
+        constraints=tuple(str(p.resolve()) for p in files),
+        env_cache=cache_of(request).root / ENV_DIR if request.build_env_cache else None,
     )
 
 
@@ -221,49 +235,98 @@ def _counter(
     return tick
 
 
-def _build_all(
+def _fetch(
     plan: FetchPlan,
-    fetched: FetchResult,
-    cache_root: Path,
+    cache: Cache,
+    indexes: SourceIndexes,
     loaded: LoadedProject,
-    targets: Sequence[Target],
     request: FetchRequest,
-    pool: BuildPool,
-    environment: BuildEnvironment,
-) -> dict[str, BuiltWheel]:
-    """Build every ``needs_build`` package once (in parallel); check each result fits every target needing it.
+    progress: Callable[[FetchItem, int], None] | None,
+) -> FetchResult:
+    return execute(
+        plan,
+        cache=cache,
+        http=indexes.http,
+        index_for=indexes.get,
+        project_root=loaded.root,
+        concurrency=request.concurrency,
+        progress=progress,
+    )
+
+
+def inputs_first(plan: FetchPlan) -> FetchPlan:
+    """``plan`` with the files that builds start from (sdists, url/file archives) first, each group in its own
+    order, so that the download pool fetches them before the wheels (pure)."""
+    inputs = {choice.file.sha256 for choice in plan.builds if choice.file is not None}
+    first = tuple(item for item in plan.items if item.sha256 in inputs)
+    return replace(plan, items=first + tuple(item for item in plan.items if item.sha256 not in inputs))
+
+
+class _Builds:
+    """Every ``needs_build`` package of a plan built once (in ``pool``), each started as soon as it can be.
 
     What is already known is refused before anything is built: a compiled package for another OS or architecture,
     and a wheel built earlier (in the cache) that does not fit a target.
     """
-    epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
-    _refuse_known_misfits(plan, targets)
-    ready: dict[str, BuiltWheel] = {}
-    for choice in plan.builds:
-        found = find_built(choice, project_root=loaded.root, cache_root=cache_root)
-        if found is not None:
-            ready[choice.package.name] = found
-            _check_all_fit(choice, found, plan, targets)
-    running = {}
-    for choice in plan.builds:
-        if choice.package.name in ready:
-            continue
-        input_path = fetched.paths.get(choice.file.sha256) if choice.file else None
-        running[choice.package.name] = pool.submit(
+
+    def __init__(
+        self,
+        plan: FetchPlan,
+        cache_root: Path,
+        loaded: LoadedProject,
+        targets: Sequence[Target],
+        request: FetchRequest,
+        pool: BuildPool,
+        environment: BuildEnvironment,
+    ) -> None:
+        self.plan, self.cache_root, self.loaded, self.targets = plan, cache_root, loaded, targets
+        self.pool, self.environment = pool, environment
+        self.epoch = int(request.environ.get("SOURCE_DATE_EPOCH") or DEFAULT_EPOCH)
+        self.ready: dict[str, BuiltWheel] = {}
+        self.running: dict[str, Future[Any]] = {}
+        #: input sha256 -> the builds waiting for that file
+        self.waiting: dict[str, list[Choice]] = {}
+
+    def start(self) -> None:
+        """Refuse known misfits; take cached builds; start those with no file to wait for (git, path)."""
+        _refuse_known_misfits(self.plan, self.targets)
+        for choice in self.plan.builds:
+            found = find_built(choice, project_root=self.loaded.root, cache_root=self.cache_root)
+            if found is not None:
+                self.ready[choice.package.name] = found
+                _check_all_fit(choice, found, self.plan, self.targets)
+            elif choice.file is None:
+                self._submit(choice, None)
+            else:
+                self.waiting.setdefault(choice.file.sha256, []).append(choice)
+
+    def arrived(self, item: FetchItem, path: Path) -> None:
+        """``item`` is in the cache at ``path``: start the builds that were waiting for it."""
+        for choice in self.waiting.pop(item.sha256, ()):
+            self._submit(choice, path)
+
+    def _submit(self, choice: Choice, input_path: Path | None) -> None:
+        self.running[choice.package.name] = self.pool.submit(
             build_wheel,
             choice,
             input_path=input_path,
-            project_root=loaded.root,
-            cache_root=cache_root,
-            epoch=epoch,
-            environment=environment,
+            project_root=self.loaded.root,
+            cache_root=self.cache_root,
+            epoch=self.epoch,
+            environment=self.environment,
         )
-    for name, future in running.items():
-        ready[name] = pool.result(future)
-    for choice in plan.builds:
-        if choice.package.name in running:
-            _check_all_fit(choice, ready[choice.package.name], plan, targets)
-    return {choice.package.name: ready[choice.package.name] for choice in plan.builds}
+
+    def finish(self) -> dict[str, BuiltWheel]:
+        """Wait for every build; check each fits every target needing it; package name -> wheel, plan order."""
+        for choice in [c for choices in self.waiting.values() for c in choices]:
+            self._submit(choice, None)  # its file never arrived: the build says so
+        self.waiting.clear()
+        for name, future in self.running.items():
+            self.ready[name] = self.pool.result(future)
+        for choice in self.plan.builds:
+            if choice.package.name in self.running:
+                _check_all_fit(choice, self.ready[choice.package.name], self.plan, self.targets)
+        return {choice.package.name: self.ready[choice.package.name] for choice in self.plan.builds}
 
 
 def _check_all_fit(choice: Choice, wheel: BuiltWheel, plan: FetchPlan, targets: Sequence[Target]) -> None:

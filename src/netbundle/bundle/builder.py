@@ -339,10 +339,14 @@ def _locks(
     loaded = found.loaded
     texts: dict[str, bytes] = {}
     everything = select_packages(loaded.pyproject, loaded.lock, found.selection)
+    # a walk of the lock per group, not per group and target (each walk costs ~50 ms on a 200-package lock)
+    per_group = {
+        g: select_packages(loaded.pyproject, loaded.lock, _group_selection(found, g)) for g in groups
+    }
     for target in found.targets:
         choices: dict[str, Choice] = {c.package.name: c for c in found.plan.choices[target.name]}
         for group in groups:
-            wanted = select_packages(loaded.pyproject, loaded.lock, _group_selection(found, group))
+            wanted = per_group[group]
             here = select_for_environment(wanted, target.marker_environment(), where=f"target {target.name}")
             rows: list[tuple[str, str, str]] = [
                 (

@@ -56,7 +56,8 @@ def selection_options(func: F) -> F:
 
 
 def source_options(func: F) -> F:
-    """Where files come from and how: ``--target`` (``targets``), ``--index-url``, ``--cache-dir``, ``-j/--jobs``."""
+    """Where files come from and how: ``--target`` (``targets``), ``--index-url``, ``--cache-dir``, ``-j/--jobs``,
+    ``--build-constraint``, ``--no-build-env-cache``."""
     options = [
         click.option(
             "--target",
@@ -88,6 +89,11 @@ def source_options(func: F) -> F:
             type=click.Path(dir_okay=False, path_type=Path),
             help="Constraints for the build requirements of sdist, git and path builds (pip -c); repeatable.",
         ),
+        click.option(
+            "--no-build-env-cache",
+            is_flag=True,
+            help="Install build requirements into a fresh environment per build, not one kept in the cache.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,6 +118,7 @@ def fetch_request(project_dir: Path, output: Path, params: dict[str, Any], **mor
         cache_dir=params.pop("cache_dir"),
         concurrency=params.pop("jobs"),
         build_constraints=tuple(params.pop("build_constraints")),
+        build_env_cache=not params.pop("no_build_env_cache"),
         environ=dict(os.environ),
         **more,
     )

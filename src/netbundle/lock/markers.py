@@ -63,12 +63,15 @@ def parse(text: str | None, *, where: str = "marker") -> Node:
 def _parse_tree(text: str) -> Node:
     """The tree of one marker text; cached because a lock repeats the same markers on many packages, and a build
     parses them once per target and group (the trees are immutable)."""
-    return _from_list(_marker(text)._markers)
+    return _from_list(parsed(text)._markers)
 
 
 @functools.lru_cache(maxsize=16384)
-def _marker(text: str) -> Marker:
-    """packaging's parse of a marker text, cached (its evaluate() does not change it)."""
+def parsed(text: str) -> Marker:
+    """packaging's parse of a marker text, cached (its evaluate() does not change it).
+
+    :raises packaging.markers.InvalidMarker: not a marker.
+    """
     return Marker(text)
 
 
@@ -151,7 +154,7 @@ def evaluate(node: Node, environment: Mapping[str, str]) -> bool:
     if isinstance(node, Any):
         return any(evaluate(item, environment) for item in node.items)
     try:
-        return _marker(node.text).evaluate(dict(environment))
+        return parsed(node.text).evaluate(dict(environment))
     except (UndefinedComparison, UndefinedEnvironmentName) as exc:
         raise LockError(f"cannot evaluate marker {node.text!r} for this target: {exc}") from None
 

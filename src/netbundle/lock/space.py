@@ -18,7 +18,6 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import reduce
 
-from packaging.markers import Marker
 from packaging.version import InvalidVersion, Version
 
 from netbundle.lock import markers as m
@@ -187,6 +186,7 @@ def _python_environment(point: Version) -> dict[str, str]:
 
 def _holds(leaf: m.Compare, values: dict[str, str]) -> bool:
     try:
-        return Marker(leaf.text).evaluate(values)
+        # parsed once per text (cached): every walk of the lock builds a new space and asks the same leaves again
+        return m.parsed(leaf.text).evaluate(values)
     except (InvalidVersion, ValueError, TypeError):
         return False

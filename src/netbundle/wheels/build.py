@@ -1,7 +1,7 @@
 """Wheels for dependencies that publish none (sdist-only, git, path), built on the build host with pypa/build.
 
-Each build runs in an isolated environment (PEP 517, ``build.env.DefaultIsolatedEnv``) with ``SOURCE_DATE_EPOCH``
-set, from an sdist unpacked without trusting its member paths, or a git checkout at the locked commit, or the
+Each build runs in an isolated environment (PEP 517: reused from the cache, :mod:`netbundle.wheels.buildenv`, or
+a temporary ``build.env.DefaultIsolatedEnv``) with ``SOURCE_DATE_EPOCH`` set, from an sdist unpacked without trusting its member paths, or a git checkout at the locked commit, or the
 path dependency's directory. Built wheels are cached by the input's sha256 so an unchanged lock builds nothing.
 A pure-Python wheel serves every target; a platform wheel only targets whose tags accept it *and* whose glibc
 level and architecture cover what its ELF files really need (:mod:`netbundle.wheels.compat`): anything else is a
@@ -25,11 +25,11 @@ import tempfile
 import tomllib
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from packaging.utils import parse_wheel_filename
 
@@ -39,16 +39,9 @@ from netbundle.format.tar import file_sha256
 from netbundle.lock.model import PackageSource
 from netbundle.targets import Target
 from netbundle.targets.choice import Choice
+from netbundle.wheels.buildenv import BuildEnvironments, InstallError
 from netbundle.wheels.compat import WheelPolicy, refusal, target_glibc, wheel_policy
-from netbundle.wheels.environment import (
-    BuildEnvironment,
-    BuildRequirement,
-    backend_environ,
-    parse_install_report,
-)
-
-if TYPE_CHECKING:
-    import build.env
+from netbundle.wheels.environment import BuildEnvironment, BuildRequirement, backend_environ
 
 _log = logging.getLogger(__name__)
 _PROVENANCE = "build.json"
@@ -449,32 +442,36 @@ def _run_build(
 def _isolated_builds(
     epoch: int, what: str, environment: BuildEnvironment, record: list[BuildRequirement]
 ) -> Iterator[Callable[[Path, Distribution, Path], Path]]:
-    """One isolated PEP 517 environment; yields ``build_in(tree, distribution, outdir) -> built file``.
+    """Isolated PEP 517 builds; yields ``build_in(tree, distribution, outdir) -> built file``.
 
-    Each build's requirements are installed into the environment before it runs (pip is not asked again for
-    requirements it has installed), from the pool of ``environment`` only, and appended to ``record``; every built
-    file is moved into its ``outdir`` only once complete. The backend never sees a credential
-    (:func:`~netbundle.wheels.environment.backend_environ`).
+    Each build's requirements are installed before it runs (pip is not asked again for requirements it has
+    installed in this block), from the pool of ``environment`` only, into an environment from its cache
+    (:class:`~netbundle.wheels.buildenv.BuildEnvironments`) or one temporary environment; what the build's
+    environment holds is appended to ``record``. Every built file is moved into its ``outdir`` only once complete.
+    The backend never sees a credential (:func:`~netbundle.wheels.environment.backend_environ`).
     """
     import build
-    import build.env
 
     runner = functools.partial(_quiet_runner, epoch=epoch)
-    installed: set[str] = set()
     doing: list[Distribution] = ["wheel"]
     try:
         # the backend's own warnings (deprecated setup.py options, ...) are its business: log them, never raise
-        with warnings.catch_warnings(record=True) as caught, build.env.DefaultIsolatedEnv() as env:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            BuildEnvironments(environment=environment, record=record) as environments,
+        ):
             warnings.simplefilter("always")
 
             def build_in(tree: Path, distribution: Distribution, outdir: Path) -> Path:
                 doing[0] = distribution
-                builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
-                _install_new(env, builder.build_system_requires, installed, environment, record)
+                requires = build.ProjectBuilder(tree, runner=runner).build_system_requires  # reads pyproject
+                env = environments.ensure(requires)
                 # the backend can be asked for its own requirements only once the build system is installed
-                _install_new(
-                    env, builder.get_requires_for_build(distribution), installed, environment, record
-                )
+                builder = build.ProjectBuilder.from_isolated_env(env, tree, runner=runner)
+                extra = environments.ensure(builder.get_requires_for_build(distribution))
+                if extra != env:
+                    builder = build.ProjectBuilder.from_isolated_env(extra, tree, runner=runner)
+                environments.used(extra)
                 staging = Path(tempfile.mkdtemp(prefix=".build-", dir=_ensure(outdir.parent)))
                 try:
                     built = Path(builder.build(distribution, staging))
@@ -489,7 +486,7 @@ def _isolated_builds(
             yield build_in
         for warning in caught:
             _log.debug("%s: build backend warning: %s", what, warning.message)  # backend noise: -v only
-    except _InstallError as exc:
+    except InstallError as exc:
         raise BuildError(
             f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {exc}",
             hint="build requirements come from the project's pool only, as wheels: make them available there, "
@@ -500,37 +497,6 @@ def _isolated_builds(
             f"building a{'n' if doing[0] == 'sdist' else ''} {doing[0]} for {what} failed: {str(exc).strip()[-400:]}",
             hint="run with -v to see the backend's output",
         ) from None
-
-
-class _InstallError(Exception):
-    """pip could not install a build's requirements (turned into a BuildError naming the build)."""
-
-
-def _install_new(
-    env: build.env.DefaultIsolatedEnv,
-    requirements: Iterable[str],
-    installed: set[str],
-    environment: BuildEnvironment,
-    record: list[BuildRequirement],
-) -> None:
-    """pip-install what is not installed yet, from the pool only, and record what pip reports it installed."""
-    missing = sorted(set(requirements) - installed)
-    if not missing:
-        return
-    with tempfile.TemporaryDirectory(prefix="netbundle-build-reqs-") as tmp:
-        wanted, report = Path(tmp) / "requirements.txt", Path(tmp) / "report.json"
-        wanted.write_text("\n".join(missing) + "\n")
-        argv = environment.install_argv(env.python_executable, str(wanted), str(report))
-        done = subprocess.run(
-            argv, env=environment.pip_environ(os.environ), capture_output=True, text=True, check=False
-        )
-        if done.returncode != 0:
-            tail = environment.redact(done.stderr.strip()).splitlines()[-3:]
-            raise _InstallError(
-                f"installing {', '.join(missing)} from the project's sources: " + " / ".join(tail)
-            )
-        record.extend(parse_install_report(report.read_text()))
-    installed.update(missing)
 
 
 def _ensure(path: Path) -> Path:

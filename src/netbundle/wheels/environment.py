@@ -12,7 +12,8 @@ the sdist) get an environment without them: no ``POETRY_HTTP_BASIC_*``/``POETRY_
 no variable whose name says password, token or secret.
 
 What pip installed is read from its installation report (``--report``): name, version and the sha256 of each wheel,
-recorded per built wheel in the bundle's manifest.
+recorded per built wheel in the bundle's manifest (for an environment reused from the cache, the reports stored
+when it was made: :mod:`netbundle.wheels.buildenv`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from os import devnull
+from pathlib import Path
 from urllib.parse import urlsplit
 
 _SECRET = re.compile(r"PASSWORD|TOKEN|SECRET|CREDENTIAL", re.IGNORECASE)
@@ -54,6 +56,9 @@ class BuildEnvironment:
     #: let pip use its own configuration and ``PIP_*`` variables instead of ``index_urls``: for direct library
     #: calls only (netbundle's commands always pass the project's pool)
     pip_configuration: bool = False
+    #: where isolated build environments are cached and reused (:mod:`netbundle.wheels.buildenv`); None: a fresh
+    #: temporary environment per build
+    env_cache: Path | None = None
 
     def pip_environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """pip's environment: the backend's, plus the pool as its indexes and no configuration file."""

@@ -40,10 +40,10 @@ def _project(root: Path, files: Path, sdist: Path) -> Path:
     return root
 
 
-def _build(index_url: str, project: Path, cache: Path, out: Path, key: Path) -> tuple[int, str]:
+def _build(index_url: str, project: Path, cache: Path, out: Path, key: Path, *extra: str) -> tuple[int, str]:
     env = {"PIP_CONFIG_FILE": os.devnull, "PIP_INDEX_URL": index_url, "SOURCE_DATE_EPOCH": "1700000000"}
     argv = ["build", "-P", str(project), "--index-url", index_url, "--cache-dir", str(cache), "-o", str(out),
-            "--target", "cp311-manylinux_2_28_x86_64", "--sign-key", str(key)]  # fmt: skip
+            "--target", "cp311-manylinux_2_28_x86_64", "--sign-key", str(key), *extra]  # fmt: skip
     result = CliRunner().invoke(cli, argv, env=env)
     return result.exit_code, result.output
 
@@ -116,3 +116,66 @@ def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(
     assert list(out.parent.iterdir()) == []
     leftovers = [p.name for p in (tmp_path / "cache" / "project").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def _build_requirements(bundle: Path) -> dict[str, list[str]]:
+    manifest = json.loads(_member(bundle, "netbundle/manifest.json"))
+    return {
+        p["name"]: p["artifacts"][0]["origin"]["build"]["requirements"]
+        for p in manifest["packages"]
+        if (p["artifacts"][0].get("origin") or {}).get("build")
+    }
+
+
+def test_a_cold_build_reuses_the_cached_build_environment_and_records_the_same(
+    index_files: Path, tmp_path: Path
+) -> None:
+    project = _project(tmp_path / "project", index_files, make_sdist(index_files, "srconly", "0.5"))
+    key = make_keypair(tmp_path / "keys").key_path
+    cache = tmp_path / "cache"
+
+    def backend_fetches() -> list[str]:
+        return [path for path, _ in index.requests if "setuptools" in path and path.endswith(".whl")]
+
+    with serve(index_files) as index:
+        code, output = _build(index.url, project, cache, tmp_path / "one.tar", key)
+        assert code == 0, output
+        # the project and the sdist-only dependency both build with setuptools>=61: one environment for both
+        (env,) = [p for p in (cache / "build-envs").iterdir() if p.is_dir()]
+        record = json.loads((env / "env.json").read_text())
+        assert record["material"]["steps"] == [["setuptools>=61"]]
+        assert [r["name"] for r in record["installed"][0]] == ["setuptools"]
+        assert len(backend_fetches()) == 1
+
+        # a fresh download and wheel cache, the same build environments: a cold build of both
+        for entry in cache.iterdir():
+            if entry.name != "build-envs":
+                shutil.rmtree(entry)
+        code, output = _build(index.url, project, cache, tmp_path / "two.tar", key)
+        assert code == 0, output
+        assert len(backend_fetches()) == 1, "the backend was not installed again"
+        assert [p for p in (cache / "build-envs").iterdir() if p.is_dir()] == [env]
+
+        # and what a fresh environment records, with the cache switched off
+        code, output = _build(
+            index.url, project, tmp_path / "nocache", tmp_path / "three.tar", key, "--no-build-env-cache"
+        )
+        assert code == 0, output
+        assert len(backend_fetches()) == 3  # the project's and srconly's own environments
+        assert not (tmp_path / "nocache" / "build-envs").exists()
+
+        # an environment whose making was interrupted (no env.json) is made again, not used
+        (env / "env.json").unlink()
+        for entry in cache.iterdir():
+            if entry.name != "build-envs":
+                shutil.rmtree(entry)
+        code, output = _build(index.url, project, cache, tmp_path / "four.tar", key)
+        assert code == 0, output
+        assert len(backend_fetches()) == 4
+        assert json.loads((env / "env.json").read_text()) == record
+    recorded = _build_requirements(tmp_path / "one.tar")
+    assert set(recorded) == {"demo", "srconly"} and all(recorded.values())
+    assert (
+        recorded == _build_requirements(tmp_path / "two.tar") == _build_requirements(tmp_path / "three.tar")
+    )
+    assert (tmp_path / "one.tar").read_bytes() == (tmp_path / "two.tar").read_bytes()
