@@ -15,6 +15,7 @@ Per corpus and round, in this order:
                          --only-binary=:all: --platform <ladder> --python-version X` of it minus the sdist-only
                          packages, `pip wheel --no-deps` of those (pip's cache off)
 - build cold/warm:       `netbundle build` of the three targets with an unencrypted key: empty cache, then again;
+- key unlock alone:      the scrypt unlock of the password key by itself, in this process;
 - build cold/warm, password key: the same with a scrypt-encrypted key (minisign's default cost) and a new cache;
                          each build's wall time and the peak RSS of its largest process (RUSAGE_CHILDREN)
 - install, on the host target (cp311-manylinux_2_28_x86_64) of the cold build's bundle, into fresh directories:
@@ -63,6 +64,7 @@ from install_vs_pip import PYTHON, build_pyz
 from tests.support.bundles import make_keypair
 from tests.support.simple_index import serve
 
+from netbundle.bundle.signing import load_secret_key
 from netbundle.runtime.pip import pip_install_argv
 from netbundle.targets import expand_platforms, parse_target
 
@@ -264,6 +266,8 @@ def corpus_round(
     corpus: Corpus, index_url: str, pyz: Path, keys: dict[str, Path], work: Path, number: int
 ) -> dict[str, float]:
     times = {"seed fetch": timed(seed_fetch, corpus, index_url, work / "seed")}
+    # what the password key costs by itself (scrypt, minisign's default cost), to compare with what it adds to a build
+    times["key unlock alone (scrypt)"] = timed(load_secret_key, keys["password"], password=PASSWORD)
     for label, key in (("", keys["plain"]), (", password key", keys["password"])):
         cache = work / f"cache{len(label)}"
         seconds, rss = build(corpus, index_url, cache, key, work / f"cold{len(label)}.tar")
