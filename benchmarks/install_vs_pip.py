@@ -237,7 +237,9 @@ def padded_bundle(setup: Setup, work: Path, keys: KeyPair, count: int, mib: int)
     manifest = replace(setup.manifest, files=tuple(sorted(entries, key=lambda e: e.path)))
     data = render_manifest(manifest)
     signatures = {
-        signature_member_name(keys.secret): sign(data, keys.secret, trusted_comment="benchmark padding")
+        signature_member_name(keys.secret): sign(
+            data, keys.secret, trusted_comment=f"netbundle bundle {manifest.bundle_id}"
+        )
     }
     out = work / f"pad-{count}x{mib}.tar"
     return write_bundle(out, manifest=data, signatures=signatures, files=files, mtime=int(SOURCE_DATE_EPOCH))
