@@ -38,7 +38,7 @@ from ..format.freshness import check_freshness
 from ..format.locks import check_bundle_locks, parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
-from ..format.wheel import check_bundle_wheels
+from ..format.wheel import check_install_wheels
 from . import generations as gens
 from .bytecode import compile_pip_installed, core_count
 from .findlinks import target_find_links
@@ -290,10 +290,10 @@ def _install_verified(
 ) -> InstallResult:
     manifest = bundle.manifest
     say("choosing the target for this host (2/{})".format(STEPS))
-    check_bundle_wheels(bundle)
     host = HostInfo.current()
     target = choose_target(manifest, host, wanted)
     chosen = select_groups(manifest, target, groups)
+    check_install_wheels(bundle, target.name)  # every wheel this install can write, before pip or installer
     check_bundle_locks(
         bundle, [target.locks[group] for group in chosen]
     )  # only netbundle's shape reaches pip
