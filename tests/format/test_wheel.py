@@ -146,7 +146,9 @@ def test_a_record_csv_cannot_parse_is_refused_not_a_crash(tmp_path: Path) -> Non
     with zipfile.ZipFile(wheel, "w") as archive:
         archive.writestr("alpha/__init__.py", "")
         archive.writestr("alpha-1.0.dist-info/RECORD", "alpha/__init__.py,,\nalpha/x\ry.py,,\n")
-    with pytest.raises(BundleFormatError, match=r"would write outside the environment: RECORD cannot be read"):
+    with pytest.raises(
+        BundleFormatError, match=r"would write outside the environment: RECORD cannot be read"
+    ):
         check_wheel(wheel, "alpha")
 
 
