@@ -138,6 +138,7 @@ def installed_versions(site_dirs: Sequence[str]) -> Dict[str, str]:
 
     :raises InstallError: a METADATA cannot be read.
     """
+    # a METADATA without Version gives None, as importlib.metadata's Distribution.version did
     return {info.name: info.version for info in read_distributions(site_dirs)}  # type: ignore[misc]
 
 
