@@ -267,3 +267,25 @@ def test_installed_metadata_bytes(tmp_path: Path) -> None:
         assert fast_view(site) == expected, repr(raw)
 
     check()
+
+
+def test_wheel_check_bytes(tmp_path: Path) -> None:
+    """The wheel check every install runs before pip: a mutated wheel passes or is refused (exit 10), never
+    another exception."""
+    from tests.support.wheels import make_wheel
+
+    from netbundle.format.wheel import check_wheel
+
+    seed = make_wheel(
+        tmp_path / "seed", "alpha", "1.0", entry_points="[console_scripts]\nalpha = alpha:main\n"
+    )
+    counter = iter(range(10**9))
+
+    @FUZZ
+    @given(_mutations(seed.read_bytes()))
+    def check(raw: bytes) -> None:
+        path = tmp_path / f"{next(counter)}.whl"
+        path.write_bytes(raw)
+        _survives(lambda p: check_wheel(p, p.name), path)
+
+    check()

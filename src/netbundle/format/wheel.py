@@ -26,6 +26,7 @@ import itertools
 import os
 import re
 import zipfile
+import zlib
 
 from ..errors import BundleFormatError
 from .locks import target_files
@@ -52,6 +53,12 @@ _SUSPECT = re.compile(r"[\x00-\x1f\x7f\\]|^/|^[A-Za-z]:|(?:^|/)\.\.?(?:/|$)|//|^
 _SUSPECT_CHARACTER = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\\:]")
 _SUSPECT_PIECES = ("\n/", "\n\n", "//", ".data/")
 _DOT_PART = re.compile(r"[\n/]\.\.?(?=[/\n])")
+#: What zipfile raises for a zip it cannot read: a bad structure, a truncated or corrupt stream, and (as
+#: NotImplementedError or RuntimeError) compression methods, versions and encryption it does not support.
+_UNREADABLE = (
+    zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError, EOFError, zlib.error, NotImplementedError,
+    RuntimeError,
+)  # fmt: skip
 #: RECORD and entry_points.txt larger than this are refused unread (a real one is a few hundred kB at most).
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 
@@ -177,7 +184,7 @@ def check_wheel(path: Union[str, os.PathLike[str]], label: str) -> None:
             names = archive.namelist()
             record = _read_metadata(archive, names, "RECORD")
             entry_points = _read_metadata(archive, names, "entry_points.txt")
-    except (zipfile.BadZipFile, OSError, UnicodeDecodeError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise BundleFormatError(
             "wheel {} cannot be read: {}".format(label, exc), hint="rebuild the bundle from a clean cache"
         ) from None
