@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.support.wheels import make_wheel
 
 from netbundle.errors import BundleFormatError
@@ -79,3 +81,100 @@ def test_the_real_pip_wheel_passes() -> None:
     from tests.support.bundles import pip_wheel
 
     check_wheel(pip_wheel(), "tools/pip.whl")
+
+
+def reference_problems(names: list[str], record: str) -> list[str]:
+    """The per-name loop ``wheel_problems`` ran before it screened the names in bulk (the exact checks only)."""
+    import csv
+    import io
+
+    from netbundle.format.wheel import _data_problem
+
+    problems = []
+    for name in names:
+        if path_problem(name) or _data_problem(name):
+            problems.append(f"member {name!r} {path_problem(name) or _data_problem(name)}")
+    try:
+        rows = list(csv.reader(io.StringIO(record)))
+    except csv.Error as exc:
+        return [*problems, f"RECORD cannot be read: {exc}"]
+    for row in rows:
+        if row and (path_problem(row[0]) or _data_problem(row[0])):
+            problems.append(f"RECORD path {row[0]!r} {path_problem(row[0]) or _data_problem(row[0])}")
+    return problems
+
+
+NAME_PARTS = st.sampled_from(
+    ["pkg", "a.py", ".", "..", "", "x.data", "p-1.data", "scripts", "etc", ".hidden", "..x", "C:", "\\", "\n",
+     "\x00", "\t", "\x7f", ":", " "]
+)  # fmt: skip
+NAMES = st.lists(st.lists(NAME_PARTS, max_size=4).map("/".join) | st.text(max_size=8), max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(names=NAMES, record_names=NAMES)
+def test_the_bulk_screen_finds_exactly_what_the_per_name_checks_find(
+    names: list[str], record_names: list[str]
+) -> None:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([name, "sha256=x", "1"] for name in record_names)
+    assert wheel_problems(names, buffer.getvalue(), "") == reference_problems(names, buffer.getvalue())
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a/./b", "a/..", "./a", "..", ".", "a//b", "/a", "", "C:x", "a\\b", "a\nb", "a\x00", "x.data/etc/y",
+     "pkg/.hidden/../../x", "ok/.git/x//"],
+)  # fmt: skip
+def test_every_kind_of_bad_name_is_found_among_many_plain_ones(name: str) -> None:
+    plain = [f"pkg/module{i}.py" for i in range(500)] + [
+        "pkg/.hidden/x",
+        "pkg-1.0.data/scripts/x",
+        "pkg/a.b/",
+    ]
+    names = [*plain[:250], name, *plain[250:]]
+    assert wheel_problems(names, "", "") == reference_problems(names, "")
+
+
+def test_a_record_csv_cannot_parse_is_refused_not_a_crash(tmp_path: Path) -> None:
+    import zipfile
+
+    wheel = tmp_path / "alpha-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("alpha/__init__.py", "")
+        archive.writestr("alpha-1.0.dist-info/RECORD", "alpha/__init__.py,,\nalpha/x\ry.py,,\n")
+    with pytest.raises(
+        BundleFormatError, match=r"would write outside the environment: RECORD cannot be read"
+    ):
+        check_wheel(wheel, "alpha")
+
+
+def test_an_install_checks_the_wheels_of_its_target_and_the_pip_wheel(tmp_path: Path) -> None:
+    from tests.support.bundles import make_keypair, make_target_bundle
+
+    from netbundle.format.tar import verify_bundle
+    from netbundle.format.trust import TrustPolicy
+    from netbundle.format.wheel import check_install_wheels, install_wheels
+
+    clean = make_wheel(tmp_path / "w", "alpha", "1.0")
+    hostile = make_wheel(
+        tmp_path / "w", "beta", "1.0", entry_points="[console_scripts]\n../../x = beta:main\n"
+    )
+    key = make_keypair(tmp_path / "k")
+    path = make_target_bundle(
+        tmp_path / "b.tar",
+        targets={"cp311-manylinux_2_28_x86_64": [clean], "cp312-manylinux_2_28_x86_64": [clean, hostile]},
+        keys=(key,),
+    )
+    bundle = verify_bundle(path, TrustPolicy(keys=(key.public,)), tmp_path / "staging")
+    own = install_wheels(bundle.manifest, "cp311-manylinux_2_28_x86_64")
+    assert own[0] == f"wheels/{clean.name}" and own[1:] == (
+        [bundle.manifest.pip_wheel] if bundle.manifest.pip_wheel else []
+    )
+    check_install_wheels(bundle, "cp311-manylinux_2_28_x86_64")  # the hostile wheel is not this target's
+    with pytest.raises(BundleFormatError, match=rf"wheel wheels/{hostile.name} would write outside") as info:
+        check_install_wheels(bundle, "cp312-manylinux_2_28_x86_64")
+    assert info.value.exit_code == 10

@@ -236,3 +236,56 @@ def test_tar_reader(seeds: dict[str, Any], tmp_path: Path) -> None:
             shutil.rmtree(staging)  # an edit that changed nothing the format covers (header padding, mtime)
 
     check()
+
+
+METADATA_SEED = (
+    b"Metadata-Version: 2.1\nName: alpha\nVersion: 1.0\nRequires-Dist: beta>=2; extra == 'x'\nRequires-Dist: gamma\n"
+    b"  ; python_version < '4'\nProvides-Extra: x\nRequires-Python: >=3.9\n\nThe long description.\n"
+)
+
+
+def test_installed_metadata_bytes(tmp_path: Path) -> None:
+    """The install's METADATA reader (dependency check, receipt): whatever a wheel installed, it reads it or
+    stops with an InstallError, and agrees with importlib.metadata whenever importlib can read the file."""
+    from tests.runtime.test_distinfo import fast_view, importlib_view
+
+    from netbundle.runtime.depcheck import read_installed
+
+    counter = iter(range(10**9))
+
+    @FUZZ
+    @given(_mutations(METADATA_SEED))
+    def check(raw: bytes) -> None:
+        site = tmp_path / str(next(counter))
+        (site / "alpha-1.0.dist-info").mkdir(parents=True)
+        (site / "alpha-1.0.dist-info" / "METADATA").write_bytes(raw)
+        _survives(read_installed, [str(site)])
+        try:
+            expected = importlib_view(site)
+        except (UnicodeDecodeError, TypeError):
+            return  # importlib.metadata itself fails on this file
+        assert fast_view(site) == expected, repr(raw)
+
+    check()
+
+
+def test_wheel_check_bytes(tmp_path: Path) -> None:
+    """The wheel check every install runs before pip: a mutated wheel passes or is refused (exit 10), never
+    another exception."""
+    from tests.support.wheels import make_wheel
+
+    from netbundle.format.wheel import check_wheel
+
+    seed = make_wheel(
+        tmp_path / "seed", "alpha", "1.0", entry_points="[console_scripts]\nalpha = alpha:main\n"
+    )
+    counter = iter(range(10**9))
+
+    @FUZZ
+    @given(_mutations(seed.read_bytes()))
+    def check(raw: bytes) -> None:
+        path = tmp_path / f"{next(counter)}.whl"
+        path.write_bytes(raw)
+        _survives(lambda p: check_wheel(p, p.name), path)
+
+    check()

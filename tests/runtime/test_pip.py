@@ -71,3 +71,45 @@ def test_run_of_a_missing_program_is_an_install_error(tmp_path) -> None:
 
     with pytest.raises(InstallError, match="cannot run"):
         run([str(tmp_path / "no-python")], {})
+
+
+def test_a_started_command_runs_while_the_caller_works_and_is_collected_later() -> None:
+    import time
+
+    from netbundle.runtime.pip import start
+
+    started = start([sys.executable, "-c", "print('checked'); raise SystemExit(3)"], dict(os.environ))
+    time.sleep(0.2)  # the caller's own work; the command's output waits in its pipe
+    log = io.StringIO()
+    done = started.wait(log)
+    assert (done.returncode, done.output, log.getvalue()) == (3, "checked\n", "checked\n")
+
+
+def test_a_started_command_is_killed_with_its_process_group() -> None:
+    import time
+    from pathlib import Path
+
+    from netbundle.runtime.pip import start
+
+    code = (
+        "import subprocess, sys, time; "
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print(child.pid, flush=True); time.sleep(60)"
+    )
+    started = start([sys.executable, "-c", code], dict(os.environ))
+    assert started.process.stdout is not None
+    grandchild = int(started.process.stdout.readline())
+    began = time.monotonic()
+    started.kill()
+    assert started.process.returncode is not None and time.monotonic() - began < 10
+
+    def alive() -> bool:  # a killed process may stay a zombie until whoever adopted it reaps it
+        try:
+            return Path(f"/proc/{grandchild}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 5
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive()

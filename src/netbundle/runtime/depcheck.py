@@ -8,18 +8,20 @@ pip), and one of the tags in its ``WHEEL`` file is supported by this interpreter
 
 from __future__ import annotations
 
-import importlib.metadata as importlib_metadata
+import pathlib
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from ..errors import InstallError
+from .distinfo import read_distributions
 from .wheelplan import wheel_tags_supported
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+    from typing import List, Mapping, Optional, Sequence, Tuple
 
 
 @dataclass(frozen=True)
@@ -27,22 +29,37 @@ class InstalledDistribution:
     """The metadata ``pip check`` looks at: name, version, ``Requires-Dist`` lines, ``WHEEL`` tags."""
 
     name: str
-    version: str
+    version: Optional[str]  # None: the METADATA has no Version (importlib.metadata's value then)
     requires: Tuple[str, ...]
     wheel_tags: Tuple[str, ...]
 
 
 def read_installed(site_dirs: Sequence[str]) -> List[InstalledDistribution]:
-    """Every distribution in ``site_dirs`` (the first of a name wins, as on ``sys.path``)."""
-    found: Dict[str, InstalledDistribution] = {}
-    for dist in importlib_metadata.distributions(path=list(site_dirs)):
-        name = canonicalize_name(dist.metadata["Name"] or "")
-        if not name or name in found:
-            continue
-        wheel = dist.read_text("WHEEL") or ""
-        tags = tuple(line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:"))
-        found[name] = InstalledDistribution(name, dist.version, tuple(dist.requires or ()), tags)
-    return [found[name] for name in sorted(found)]
+    """Every distribution in ``site_dirs`` (the first of a name wins, as on ``sys.path``), sorted by name.
+
+    The METADATA header blocks are read once each (:mod:`.distinfo`), not parsed whole by importlib.metadata.
+    :raises InstallError: a METADATA cannot be read.
+    """
+    found = [
+        InstalledDistribution(info.name, info.version, info.requires, _wheel_tags(info.path))
+        for info in read_distributions(site_dirs)
+    ]
+    return sorted(found, key=lambda dist: dist.name)
+
+
+def _wheel_tags(dist_info: str) -> Tuple[str, ...]:
+    """The ``Tag:`` lines of the distribution's ``WHEEL`` file (none when it has none)."""
+    path = pathlib.Path(dist_info, "WHEEL")
+    try:
+        wheel = path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+        return ()  # what importlib.metadata's read_text leaves out
+    except UnicodeDecodeError as exc:
+        raise InstallError(
+            "cannot read {}: it is not UTF-8 ({})".format(path, exc.reason),
+            hint="the wheel that installed it is broken; do not use this bundle",
+        ) from None
+    return tuple(line.split(":", 1)[1].strip() for line in wheel.splitlines() if line.startswith("Tag:"))
 
 
 def find_problems(
@@ -67,7 +84,10 @@ def find_problems(
 
 
 def _requirement_problem(
-    dist: InstalledDistribution, line: str, versions: Mapping[str, str], environment: Mapping[str, str]
+    dist: InstalledDistribution,
+    line: str,
+    versions: Mapping[str, Optional[str]],
+    environment: Mapping[str, str],
 ) -> Optional[str]:
     try:
         requirement = Requirement(line)

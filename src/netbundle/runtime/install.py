@@ -38,14 +38,14 @@ from ..format.freshness import check_freshness
 from ..format.locks import check_bundle_locks, parse_group_lock
 from ..format.manifest import format_timestamp
 from ..format.tar import verify_bundle
-from ..format.wheel import check_bundle_wheels
+from ..format.wheel import check_install_wheels
 from . import generations as gens
 from .bytecode import compile_pip_installed, core_count
 from .findlinks import target_find_links
 from .generations import list_generations, rollback
 from .host import HostInfo, choose_target, select_groups
 from .ownership import create_log
-from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env
+from .pip import pip_check_argv, pip_install_argv, run, scrubbed_env, start
 from .receipt import Receipt, write_receipt
 from .venv import create_venv, installed_versions
 
@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from ..format.manifest import Manifest, TargetEntry
     from ..format.tar import VerifiedBundle
     from ..format.trust import TrustPolicy
+    from .pip import PipRun
     from .venv import Venv
 
 __all__ = ["InstallResult", "install", "list_generations", "render_install", "rollback"]
@@ -289,10 +290,10 @@ def _install_verified(
 ) -> InstallResult:
     manifest = bundle.manifest
     say("choosing the target for this host (2/{})".format(STEPS))
-    check_bundle_wheels(bundle)
     host = HostInfo.current()
     target = choose_target(manifest, host, wanted)
     chosen = select_groups(manifest, target, groups)
+    check_install_wheels(bundle, target.name)  # every wheel this install can write, before pip or installer
     check_bundle_locks(
         bundle, [target.locks[group] for group in chosen]
     )  # only netbundle's shape reaches pip
@@ -351,19 +352,36 @@ def _build_generation(
     _pip_install(
         bundle, target, groups, str(venv.python), env, log, log_path, say, lock_fd, directory, in_pip
     )
-    if parallel:
-        sites = [venv.scheme[k] for k in ("purelib", "platlib")]
-        log.write("$ netbundle: byte-compiling pip's modules on {} cores\n".format(core_count()))
-        log.write("{} modules compiled\n".format(compile_pip_installed(sites, str(venv.python), env)))
     say("pip check (5/{})".format(STEPS))
     # pip keeps a copy of the lock's descriptor: the prefix stays locked until pip is gone (prefixlock.py)
-    checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
+    if parallel:
+        checked = _check_while_compiling(venv, env, log, lock_fd)
+    else:
+        checked = run(pip_check_argv(str(venv.python)), env, log, keep_fds=(lock_fd,))
     if not checked.ok:
         raise InstallError(
             "pip check failed for bundle {}: {}".format(manifest.bundle_id, _last_error(checked.output)),
             hint="pip's output is in {}".format(log_path),
         )
     return _write_receipt(bundle, target.name, groups, directory, venv)
+
+
+def _check_while_compiling(venv: Venv, env: Dict[str, str], log: IO[str], lock_fd: int) -> PipRun:
+    """``pip check`` runs while pip's modules are byte-compiled on every core: it reads only the metadata, which
+    compiling leaves alone (it adds ``.pyc`` files and, at its end, RECORD rows), so the check no longer waits
+    for the compile nor leaves a core idle. pip is started before the compiler's threads; its output goes to
+    the log after the compile's lines."""
+    checking = start(pip_check_argv(str(venv.python)), env, keep_fds=(lock_fd,))
+    try:
+        sites = [venv.scheme[k] for k in ("purelib", "platlib")]
+        log.write("$ netbundle: byte-compiling pip's modules on {} cores\n".format(core_count()))
+        log.write("{} modules compiled\n".format(compile_pip_installed(sites, str(venv.python), env)))
+    except BaseException:
+        checking.kill()
+        raise
+    log.write("$ {}  (started before the byte-compile)\n".format(" ".join(checking.argv)))
+    log.flush()
+    return checking.wait(log)
 
 
 def _build_with_engine(

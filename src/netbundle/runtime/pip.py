@@ -130,6 +130,14 @@ def run(
     if log is not None:
         log.write("$ " + " ".join(argv) + "\n")
         log.flush()
+    return start(argv, env, keep_fds).wait(log)
+
+
+def start(argv: Sequence[str], env: Mapping[str, str], keep_fds: Sequence[int] = ()) -> Started:
+    """Start one pip command like :func:`run` does and return at once; :meth:`Started.wait` collects it.
+
+    Start it before any thread of the installer runs (the parent-death setup runs between fork and exec).
+    """
     try:
         process = subprocess.Popen(
             list(argv),
@@ -140,26 +148,43 @@ def run(
             universal_newlines=True,
             start_new_session=True,
             pass_fds=tuple(keep_fds),
-            preexec_fn=parent_death_setup(),  # noqa: PLW1509  # the installer runs no threads; one prctl call
+            preexec_fn=parent_death_setup(),  # noqa: PLW1509  # started before any installer thread; one prctl call
         )
     except OSError as exc:
         raise InstallError("cannot run {}: {}".format(argv[0], exc)) from None
-    lines = []  # type: List[str]
-    try:
-        for line in process.stdout or ():
-            lines.append(line)
-            if log is not None:
-                log.write(line)
-                log.flush()
-        process.wait()
-    except BaseException:
-        _kill_group(process)  # before any wait: the interrupted pip must not keep the installer waiting
-        process.wait()
-        raise
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-    return PipRun(list(argv), process.returncode, "".join(lines))
+    return Started(list(argv), process)
+
+
+class Started:
+    """A running pip command (:func:`start`): :meth:`wait` for its result, or :meth:`kill` it."""
+
+    def __init__(self, argv: List[str], process: subprocess.Popen[str]) -> None:
+        self.argv, self.process = argv, process
+
+    def wait(self, log: Optional[IO[str]] = None) -> PipRun:
+        """Copy pip's output into ``log`` as it comes and wait for its exit; an interrupt kills pip first."""
+        lines = []  # type: List[str]
+        try:
+            for line in self.process.stdout or ():
+                lines.append(line)
+                if log is not None:
+                    log.write(line)
+                    log.flush()
+            self.process.wait()
+        except BaseException:
+            self.kill()  # before any wait: the interrupted pip must not keep the installer waiting
+            raise
+        finally:
+            if self.process.stdout is not None:
+                self.process.stdout.close()
+        return PipRun(self.argv, self.process.returncode, "".join(lines))
+
+    def kill(self) -> None:
+        """Kill pip's whole process group and reap it (the caller is failing; pip's output is dropped)."""
+        _kill_group(self.process)
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 #: prctl(2) option: the signal the kernel sends this process when its parent dies.

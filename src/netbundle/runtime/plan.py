@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 from ..errors import PrefixError
 from ..format.freshness import check_freshness
+from ..format.locks import check_bundle_locks
 from ..format.tar import verify_bundle
+from ..format.wheel import check_install_wheels
 from . import generations as gens
 from .check import expected_from_bundle
 from .host import HostInfo, choose_target, select_groups
@@ -114,6 +116,8 @@ def plan_install(
         check_freshness(manifest, time.time(), allow_expired)
         chosen_target = choose_target(manifest, HostInfo.current(), target)
         chosen = select_groups(manifest, chosen_target, groups)
+        check_install_wheels(bundle, chosen_target.name)  # what install refuses before pip, refused here too
+        check_bundle_locks(bundle, [chosen_target.locks[group] for group in chosen])
         status = plan_against_current(
             manifest, chosen_target.name, chosen, active.receipt if active else None, allow_downgrade, force
         )

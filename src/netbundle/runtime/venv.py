@@ -23,6 +23,7 @@ from installer.sources import WheelFile
 from packaging.utils import canonicalize_name
 
 from ..errors import InstallError
+from .distinfo import read_distributions
 from .pip import scrubbed_env
 
 TYPE_CHECKING = False
@@ -132,8 +133,13 @@ def iter_distributions(site_dirs: Sequence[str]) -> Iterator[Distribution]:
 
 
 def installed_versions(site_dirs: Sequence[str]) -> Dict[str, str]:
-    """Normalised name -> version of every distribution in ``site_dirs``."""
-    return {canonicalize_name(d.metadata["Name"]): d.version for d in iter_distributions(site_dirs)}
+    """Normalised name -> version of every distribution in ``site_dirs`` (METADATA header blocks only, read by
+    :mod:`.distinfo`: the same values as importlib.metadata's).
+
+    :raises InstallError: a METADATA cannot be read.
+    """
+    # a METADATA without Version gives None, as importlib.metadata's Distribution.version did
+    return {info.name: info.version for info in read_distributions(site_dirs)}  # type: ignore[misc]
 
 
 def _run_checked(argv: list[str], env: Mapping[str, str], what: str) -> str:

@@ -103,3 +103,16 @@ def test_cli_dry_run_text_and_json(
     assert (data["dry_run"], data["status"], data["distributions"]["alpha"]) == (True, "installed", "1.0")
     assert data["signers"] == [release_key.public.key_id_hex]
     assert not (tmp_path / "prefix").exists()
+
+
+def test_a_wheel_install_would_refuse_is_refused_by_the_dry_run_too(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy
+) -> None:
+    from netbundle.errors import BundleFormatError
+
+    hostile = {"alpha": {"entry_points": "[console_scripts]\n../../../../escaped = alpha:x\n"}}
+    with pytest.raises(
+        BundleFormatError, match=r"wheel wheels/alpha-1.0-py3-none-any.whl would write outside"
+    ):
+        plan_install(bundle(wheel_options=hostile), tmp_path / "p", policy)
+    assert not (tmp_path / "p").exists()

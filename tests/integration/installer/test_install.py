@@ -344,3 +344,38 @@ def test_a_full_disk_during_the_install_is_exit_20_with_where_to_free_space(
     assert done.stdout.startswith("20 "), done.stdout
     assert "No space left on device" in done.stdout
     assert f"| the disk is full: free space in {disk / 'p'}" in done.stdout
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_failing_pip_check_fails_the_install_whether_or_not_it_ran_beside_the_compile(
+    tmp_path: Path, bundle: MakeBundle, policy: TrustPolicy, monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    import sys
+
+    from netbundle.runtime import install as install_module
+
+    # on 2 cores pip check starts before the byte-compile and is collected after it; on 1 it runs after pip
+    monkeypatch.setattr(install_module, "core_count", lambda: cores)
+    marker = tmp_path / "checked-after-pip-install"
+    script = (
+        "import glob, pathlib, sys; "
+        "found = glob.glob(sys.argv[1] + '/generations/*/lib/python*/site-packages/alpha/__init__.py'); "
+        "pathlib.Path(sys.argv[2]).write_text(str(len(found))); "
+        "print('ERROR: alpha 1.0 requires omega, which is not installed.'); sys.exit(1)"
+    )
+    prefix = tmp_path / "p"
+    monkeypatch.setattr(
+        install_module,
+        "pip_check_argv",
+        lambda python: [sys.executable, "-c", script, str(prefix), str(marker)],
+    )
+    with pytest.raises(
+        InstallError, match=r"pip check failed for bundle .*: ERROR: alpha 1.0 requires omega"
+    ) as info:
+        install(bundle(), prefix, policy)
+    assert info.value.exit_code == 20
+    assert marker.read_text() == "1"  # it ran after pip had installed the distribution
+    assert not (prefix / "current").exists()
+    log = max((prefix / "logs").iterdir()).read_text()
+    assert "ERROR: alpha 1.0 requires omega" in log
+    assert ("byte-compiling pip's modules" in log) == (cores > 1)
