@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from netbundle.errors import InstallError
-from netbundle.runtime.bytecode import BATCH, Compiler, compile_pip_installed, core_count
+from netbundle.runtime.bytecode import BATCH, compile_modules, compile_pip_installed, core_count
+from netbundle.runtime.unpacker import CompileJob
+from netbundle.runtime.workers import WorkerPool
 
 
 def test_every_module_is_compiled_and_broken_ones_are_reported(tmp_path: Path) -> None:
@@ -19,24 +21,16 @@ def test_every_module_is_compiled_and_broken_ones_are_reported(tmp_path: Path) -
         path = tmp_path / f"m{index}.py"
         path.write_text(f"VALUE = {index}\n" if index != 7 else "def (:\n")
         paths.append(str(path))
-    compiler = Compiler(sys.executable, dict(os.environ), workers=2)
-    try:
-        done = [ok for future in compiler.submit(paths) for ok in future.result(timeout=60)]
-    finally:
-        compiler.close()
+    done = compile_modules(paths, sys.executable, dict(os.environ))
     assert done == [index != 7 for index in range(len(paths))]
     for index, path in enumerate(paths):
         assert Path(importlib.util.cache_from_source(path)).is_file() == (index != 7)
 
 
 def test_a_dead_worker_fails_its_batch_with_a_clear_error(tmp_path: Path) -> None:
-    compiler = Compiler(sys.executable, dict(os.environ), workers=1)
-    compiler._processes[0].kill()
-    compiler._processes[0].wait()
-    futures = compiler.submit([str(tmp_path / "a.py")])
+    pool = WorkerPool("/bin/false", dict(os.environ), 1)
     with pytest.raises(InstallError, match="byte-compiling failed: the compiler worker"):
-        futures[0].result(timeout=60)
-    compiler.close(kill=True)
+        pool.run([CompileJob((str(tmp_path / "a.py"),))])
 
 
 def test_core_count_is_at_least_one() -> None:

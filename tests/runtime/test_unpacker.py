@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import os
 import stat
@@ -14,8 +15,8 @@ import pytest
 from tests.support.wheels import make_wheel
 
 from netbundle.errors import InstallError, UnsafeWheelPathError
-from netbundle.runtime import engine, unpacker
-from netbundle.runtime.unpacker import Job
+from netbundle.runtime import unpacker, workers
+from netbundle.runtime.unpacker import CompileJob, Job
 
 
 def scheme(root: Path) -> dict[str, str]:
@@ -93,22 +94,39 @@ def test_serve_answers_one_line_per_job(tmp_path: Path) -> None:
     assert out.getvalue().splitlines() == [f'{{"files": {count}, "compiled": 1}}' for count in rows]
 
 
-# --- the engine's side: worker processes --------------------------------------------------------------------------
+def test_a_compile_job_answers_which_modules_compiled(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text("X = 1\n")
+    bad.write_text("def (:\n")
+    line = CompileJob((str(good), str(bad))).to_line()
+    assert unpacker.answer(unpacker.parse_job(line)) == {"compiled": [True, False]}
+    assert Path(importlib.util.cache_from_source(str(good))).is_file()
+
+
+def test_an_answer_of_the_wrong_shape_is_not_accepted() -> None:
+    compile_job = CompileJob(("/a.py", "/b.py"))
+    assert compile_job.accepts({"compiled": [True, False]}) and compile_job.accepts({"error": {}})
+    assert not compile_job.accepts({"compiled": [True]}) and not compile_job.accepts({"files": 1})
+    wheel_job = Job("/w/a.whl", {}, "/py", {}, True)
+    assert wheel_job.accepts({"files": 3, "compiled": 1}) and not wheel_job.accepts({"compiled": [True]})
+
+
+# --- the other end: worker processes (runtime/workers.py) --------------------------------------------------------------------------
 
 
 def test_worker_processes_install_every_job(tmp_path: Path) -> None:
     wheels = [make_wheel(tmp_path / "w", f"pkg{index}", "1.0") for index in range(7)]
-    pool = engine.WorkerPool(sys.executable, dict(os.environ), 2, None)
-    answers = pool.run([job(wheel, tmp_path / "venv") for wheel in wheels])
+    pool = workers.WorkerPool(sys.executable, dict(os.environ), 2, None)
+    replies = pool.run([job(wheel, tmp_path / "venv") for wheel in wheels])
     rows = len(record_rows(tmp_path / "venv", "pkg0-1.0.dist-info"))
-    assert sorted(answers) == [(rows, 1)] * 7
+    assert replies == [{"files": rows, "compiled": 1}] * 7
     assert all(process.returncode == 0 for process in pool.processes)
 
 
 def test_the_first_failure_is_raised_with_its_own_class_and_stops_the_workers(tmp_path: Path) -> None:
     wheels = [make_wheel(tmp_path / "w", f"pkg{index}", "1.0") for index in range(4)]
     evil = make_wheel(tmp_path / "w", "evil", "1.0", extra_files={"../../x.txt": "x\n"})
-    pool = engine.WorkerPool(sys.executable, dict(os.environ), 2, None)
+    pool = workers.WorkerPool(sys.executable, dict(os.environ), 2, None)
     with pytest.raises(UnsafeWheelPathError, match=r"evil-1\.0-py3-none-any\.whl names an unsafe path"):
         pool.run([job(w, tmp_path / "deep" / "venv") for w in [evil, *wheels]])
     assert all(process.poll() is not None for process in pool.processes)
@@ -116,7 +134,7 @@ def test_the_first_failure_is_raised_with_its_own_class_and_stops_the_workers(tm
 
 def test_a_worker_that_dies_is_a_clear_install_error(tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path / "w", "alpha", "1.0")
-    pool = engine.WorkerPool("/bin/false", dict(os.environ), 1, None)
+    pool = workers.WorkerPool("/bin/false", dict(os.environ), 1, None)
     with pytest.raises(
         InstallError, match=r"the unpacking worker exited with status 1 \(installing alpha-1.0"
     ):
@@ -124,13 +142,13 @@ def test_a_worker_that_dies_is_a_clear_install_error(tmp_path: Path) -> None:
 
 
 def test_a_missing_interpreter_is_a_clear_install_error(tmp_path: Path) -> None:
-    pool = engine.WorkerPool(str(tmp_path / "no-python"), dict(os.environ), 1, None)
+    pool = workers.WorkerPool(str(tmp_path / "no-python"), dict(os.environ), 1, None)
     with pytest.raises(InstallError, match="cannot start the unpacking worker"):
         pool.run([job(make_wheel(tmp_path / "w", "alpha", "1.0"), tmp_path / "venv")])
 
 
 def test_the_workers_import_netbundle_and_installer_from_where_this_process_does() -> None:
-    roots = engine.import_roots()
+    roots = workers.import_roots()
     assert any((Path(root) / "netbundle" / "runtime" / "unpacker.py").is_file() for root in roots)
     assert any((Path(root) / "installer").is_dir() for root in roots)
 

@@ -20,29 +20,24 @@ launchers are pypa/installer's (same shebang, same entry point, other text). Eve
 
 from __future__ import annotations
 
-import contextlib
-import json
-import posixpath
-import queue
-import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from ..errors import InstallError, NetbundleError
+from ..errors import InstallError
 from .bytecode import core_count
 from .depcheck import find_problems, read_installed
-from .unpacker import BOOT, ERRORS, Job
+from .unpacker import Job
 from .wheelorder import install_order, shared_paths
 from .wheelplan import choose_wheels, merge_pins, parse_lock
 from .wheelscan import WheelScan, scan_wheel
+from .workers import WorkerPool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import pathlib
-    from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+    from typing import IO, Dict, List, Mapping, Optional, Sequence, Set
 
     from ..format.manifest import TargetEntry
     from ..format.tar import VerifiedBundle
@@ -148,11 +143,11 @@ def install_wheels(
     work.sort(key=lambda item: -item[0])  # most work first: the last wheel started bounds the wall time
     scanned = time.monotonic()
     count = max(1, min(workers or core_count(), len(work)))
-    answers = WorkerPool(str(venv.python), env, count, stderr).run([job for _, job in work])
+    replies = WorkerPool(str(venv.python), env, count, stderr).run([job for _, job in work])
     return EngineReport(
         wheels=len(jobs),
-        files=sum(files for files, _ in answers),
-        compiled=sum(compiled for _, compiled in answers),
+        files=sum(int(reply["files"]) for reply in replies),
+        compiled=sum(int(reply["compiled"]) for reply in replies),
         workers=count,
         scan_seconds=scanned - start,
         install_seconds=time.monotonic() - scanned,
@@ -176,129 +171,6 @@ def check_consistency(venv: Venv, host: HostInfo) -> List[str]:
     """pip check's findings for the venv's site-packages."""
     sites = list(dict.fromkeys(venv.scheme[k] for k in _LIB_SCHEMES))
     return find_problems(read_installed(sites), host.marker_environment, host.tags)
-
-
-class WorkerPool:
-    """Worker processes (:mod:`.unpacker`) fed from one queue; the first failure stops them all."""
-
-    def __init__(self, python: str, env: Mapping[str, str], count: int, stderr: Optional[IO[str]]) -> None:
-        self.python = python
-        self.env = dict(env)
-        self.count = count
-        self.stderr = stderr
-        self.failures: List[NetbundleError] = []
-        self.answers: List[Tuple[int, int]] = []
-        self.lock = threading.Lock()
-        self.processes: List[subprocess.Popen[str]] = []
-
-    def run(self, jobs: Sequence[Job]) -> List[Tuple[int, int]]:
-        """Install every job; return each one's (files, compiled modules), in no particular order.
-
-        :raises InstallError: the first job that failed (its own error class and hint), or a worker that died.
-        """
-        todo: queue.Queue[Job] = queue.Queue()
-        for job in jobs:
-            todo.put(job)
-        try:
-            # every worker starts before the first wheel lands: none sees a .pth file a wheel installs
-            self.processes = [self._start() for _ in range(self.count)]
-            threads = [
-                threading.Thread(target=self._feed, args=(process, todo), daemon=True)
-                for process in self.processes
-            ]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-        except BaseException:  # Ctrl-C included: no worker outlives the install
-            self._stop(kill=True)
-            raise
-        self._stop(kill=bool(self.failures))
-        if self.failures:
-            raise self.failures[0]
-        return self.answers
-
-    def _start(self) -> subprocess.Popen[str]:
-        try:
-            return subprocess.Popen(
-                [self.python, "-I", "-c", BOOT, *import_roots()],
-                env=self.env,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self.stderr,
-                universal_newlines=True,
-            )
-        except OSError as exc:
-            raise InstallError("cannot start the unpacking worker {}: {}".format(self.python, exc)) from None
-
-    def _feed(self, process: subprocess.Popen[str], todo: queue.Queue[Job]) -> None:
-        while not self.failures:
-            try:
-                job = todo.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                reply = _ask(process, job)
-            except (OSError, ValueError) as exc:
-                self._fail(InstallError("the unpacking worker {} (installing {})".format(
-                    exc, posixpath.basename(job.wheel))))  # fmt: skip
-                return
-            if "error" in reply:
-                self._fail(_error(reply["error"]))
-                return
-            with self.lock:
-                self.answers.append((int(reply["files"]), int(reply["compiled"])))
-
-    def _fail(self, error: NetbundleError) -> None:
-        with self.lock:
-            if not self.failures:
-                self.failures.append(error)
-                for process in self.processes:  # the others stop at once: nothing more is worth installing
-                    process.kill()
-
-    def _stop(self, kill: bool) -> None:
-        for process in self.processes:
-            if kill:
-                process.kill()
-            for stream in (process.stdin, process.stdout):
-                if stream is not None:
-                    with contextlib.suppress(OSError):  # a killed worker's pipe: nothing left to flush
-                        stream.close()
-            process.wait()
-
-
-def import_roots() -> List[str]:
-    """Where the workers import ``netbundle`` and pypa/installer from: inside the pyz one directory
-    (``netbundle.pyz/site-packages``), in a source checkout the tree and the virtual environment."""
-    import pathlib
-
-    import installer
-
-    packages = (pathlib.Path(__file__).parents[1], pathlib.Path(installer.__file__).parent)
-    return list(dict.fromkeys(str(package.absolute().parent) for package in packages))
-
-
-def _ask(process: subprocess.Popen[str], job: Job) -> Dict[str, Any]:
-    if process.stdin is None or process.stdout is None:
-        raise OSError("has no pipes")
-    try:
-        process.stdin.write(job.to_line() + "\n")
-        process.stdin.flush()
-    except BrokenPipeError:
-        raise OSError("exited with status {}".format(process.wait())) from None
-    line = process.stdout.readline()
-    if not line:
-        raise OSError("exited with status {}".format(process.wait()))
-    reply = json.loads(line)
-    if not isinstance(reply, dict) or not ("error" in reply or {"files", "compiled"} <= set(reply)):
-        raise ValueError("answered {!r}".format(line[:80]))
-    return reply
-
-
-def _error(data: Mapping[str, Any]) -> NetbundleError:
-    kind = ERRORS.get(str(data.get("type")), InstallError)
-    hint = data.get("hint")
-    return kind(str(data.get("message")), hint=str(hint) if hint is not None else None)
 
 
 def run_engine(

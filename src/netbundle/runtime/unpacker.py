@@ -1,12 +1,15 @@
-"""The installer engine's worker process: unpack whole wheels with pypa/installer, then byte-compile their modules.
+"""The installer's worker process: unpack whole wheels with pypa/installer and byte-compile their modules, or
+byte-compile modules pip installed.
 
 :mod:`.engine` starts one worker per core with the venv's own interpreter (``python -I -c BOOT <root>``, ``root``
 being where this package is imported from: the pyz, or a source tree), so every ``.pyc`` is written by the
 interpreter that will import it, and each worker has its own GIL: unpacking is mostly Python (zip entries,
 hashing, RECORD rows), and threads in one process spent more time handing the GIL over than working.
 
-The protocol is JSON lines: the engine writes one :class:`Job` per line to the worker's stdin; the worker answers
-each with one line, ``{"files": N, "compiled": M}`` or ``{"error": {"type": ..., "message": ..., "hint": ...}}``.
+The protocol is JSON lines (:class:`.workers.WorkerPool` is the other end): one job per line on the worker's stdin,
+a :class:`Job` (a wheel) or a :class:`CompileJob` (modules pip installed with ``--no-compile``); the worker answers
+each with one line, ``{"files": N, "compiled": M}``, ``{"compiled": [true, false, ...]}`` or
+``{"error": {"type": ..., "message": ..., "hint": ...}}``.
 A job's wheel is installed whole before its answer is written: every path checked (:mod:`.wheelpaths`) before it is
 written, the files other wheels overwrite later only hashed (``skip``), then its modules compiled as pip compiles
 them (``py_compile``, the default invalidation mode; a module that does not compile is skipped, as pip skips it),
@@ -40,7 +43,7 @@ from .wheelpaths import check_scheme_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+    from typing import IO, Any, BinaryIO, Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
 
 #: What the worker runs: netbundle's import roots (its arguments) first, then serve jobs on stdin/stdout.
 BOOT = "import sys; sys.path[:0] = sys.argv[1:]; from netbundle.runtime.unpacker import main; main()"
@@ -72,9 +75,18 @@ class Job:
             }
         )
 
+    def accepts(self, reply: Mapping[str, Any]) -> bool:
+        """Whether ``reply`` is a well-formed answer to this job (an error is one too)."""
+        return "error" in reply or {"files", "compiled"} <= set(reply)
+
+    def failure(self, problem: Exception) -> InstallError:
+        """The error when the worker died or answered nonsense while on this job."""
+        return InstallError(
+            "the unpacking worker {} (installing {})".format(problem, posixpath.basename(self.wheel))
+        )
+
     @classmethod
-    def from_line(cls, line: str) -> Job:
-        data = json.loads(line)
+    def from_data(cls, data: Mapping[str, Any]) -> Job:
         return cls(
             wheel=data["wheel"],
             scheme=data["scheme"],
@@ -83,6 +95,32 @@ class Job:
             compile=bool(data["compile"]),
             skip=tuple(data["skip"]),
         )
+
+    @classmethod
+    def from_line(cls, line: str) -> Job:
+        return cls.from_data(json.loads(line))
+
+
+@dataclass(frozen=True)
+class CompileJob:
+    """Modules to byte-compile as pip does (what ``pip install --no-compile`` left), by absolute path."""
+
+    paths: Sequence[str]
+
+    def to_line(self) -> str:
+        return json.dumps({"modules": list(self.paths)})
+
+    def accepts(self, reply: Mapping[str, Any]) -> bool:
+        done = reply.get("compiled")
+        return "error" in reply or (isinstance(done, list) and len(done) == len(self.paths))
+
+    def failure(self, problem: Exception) -> InstallError:
+        return InstallError("byte-compiling failed: the compiler worker {}".format(problem))
+
+
+def parse_job(line: str) -> Union[Job, CompileJob]:
+    data = json.loads(line)
+    return CompileJob(tuple(data["modules"])) if "modules" in data else Job.from_data(data)
 
 
 def main() -> None:
@@ -96,12 +134,14 @@ def main() -> None:
 
 def serve(stdin: IO[str], stdout: IO[str]) -> None:
     for line in stdin:
-        stdout.write(json.dumps(answer(Job.from_line(line))) + "\n")
+        stdout.write(json.dumps(answer(parse_job(line))) + "\n")
         stdout.flush()
 
 
-def answer(job: Job) -> Dict[str, Any]:
-    """Run ``job``; the answer line's object (the counts, or the error the engine raises again)."""
+def answer(job: Union[Job, CompileJob]) -> Dict[str, Any]:
+    """Run ``job``; the answer line's object (the counts, which modules compiled, or the error to raise again)."""
+    if isinstance(job, CompileJob):
+        return {"compiled": [compile_module(path) for path in job.paths]}
     try:
         files, compiled = install_job(job)
     except NetbundleError as exc:
