@@ -237,15 +237,16 @@ class Destination(SchemeDictionaryDestination):
 
     def records(self) -> List[Tuple[str, RecordEntry]]:
         """The RECORD rows pypa/installer collected (RECORD's own row among them), without the ``.pyc`` files."""
-        if self.deferred is None:
-            raise InstallError("{}: pypa/installer did not finish the wheel".format(self.wheel))
-        return self.deferred[2]
+        return self._finished()[2]
 
     def write_record(self, extra: Sequence[Tuple[str, RecordEntry]]) -> None:
+        scheme, record_file_path, records = self._finished()
+        super().finalize_installation(scheme, record_file_path, records + list(extra))  # type: ignore[arg-type]
+
+    def _finished(self) -> Tuple[str, str, List[Tuple[str, RecordEntry]]]:
         if self.deferred is None:
             raise InstallError("{}: pypa/installer did not finish the wheel".format(self.wheel))
-        scheme, record_file_path, records = self.deferred
-        super().finalize_installation(scheme, record_file_path, records + list(extra))  # type: ignore[arg-type]
+        return self.deferred
 
 
 def _umask() -> int:
