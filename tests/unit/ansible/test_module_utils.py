@@ -131,3 +131,56 @@ def test_a_pyz_others_can_write_or_replace_is_refused(tmp_path: Path) -> None:
         nb.check_private(str(pyz), "pyz")
     stage.chmod(0o1777)  # sticky, like /tmp: others cannot replace our file
     nb.check_private(str(pyz), "pyz")
+
+
+class FakeModule:
+    """What the helpers use of an AnsibleModule: run_command, exit_json and fail_json (recorded, not exiting)."""
+
+    def __init__(self, params: dict[str, object], stdout: str = "", rc: int = 0) -> None:
+        self.params = params
+        self.stdout, self.rc = stdout, rc
+        self.ran: list[list[str]] = []
+        self.exited: dict[str, object] | None = None
+        self.failed: dict[str, object] | None = None
+
+    def run_command(self, argv: list[str], environ_update: dict[str, str]) -> tuple[int, str, str]:
+        self.ran.append(argv)
+        return self.rc, self.stdout, ""
+
+    def exit_json(self, **result: object) -> None:
+        self.exited = result
+
+    def fail_json(self, **result: object) -> None:
+        self.failed = result
+
+
+def test_every_module_takes_pyz_and_python() -> None:
+    assert nb.pyz_options() == {"pyz": {"type": "path", "required": True}, "python": {"type": "path"}}
+    assert nb.pyz_options(pyz_required=False)["pyz"] == {"type": "path"}
+    assert nb.python_of({"python": "/usr/bin/python3.9"}) == "/usr/bin/python3.9"
+    assert nb.python_of({"python": None}) == __import__("sys").executable
+
+
+def test_run_module_exits_with_the_result_or_fails_with_the_run_error() -> None:
+    module = FakeModule({"x": 1})
+    nb.run_module(module, lambda m, params: {"changed": False, "x": params["x"]})
+    assert module.exited == {"changed": False, "x": 1} and module.failed is None
+
+    def broken(module: object, params: object) -> dict[str, object]:
+        raise nb.NetbundleRunError({"msg": "netbundle list failed (exit 24 PrefixError): locked", "rc": 24})
+
+    module = FakeModule({})
+    nb.run_module(module, broken)
+    assert module.failed == {"msg": "netbundle list failed (exit 24 PrefixError): locked", "rc": 24}
+    assert module.exited is None
+
+
+def test_current_generation_lists_the_prefix(tmp_path: Path) -> None:
+    pyz = tmp_path / "netbundle.pyz"
+    pyz.write_bytes(b"")
+    pyz.chmod(0o644)
+    tmp_path.chmod(0o755)
+    listing = {"generations": [{"number": 1, "current": False}, {"number": 2, "current": True}]}
+    module = FakeModule({}, stdout=json.dumps(listing))
+    assert nb.current_generation(module, "/py", str(pyz), "/opt/p") == (listing, listing["generations"][1])
+    assert module.ran == [["/py", "-s", str(pyz), "list", "--prefix", "/opt/p", "--json"]]

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import stat
+import sys
 
 #: The installer's exit codes (docs/reference/exit-codes.md): code -> (class, meaning).
 EXIT_CODES = {
@@ -149,6 +150,34 @@ def run_pyz_rc(module, python, pyz, command, args, ok_codes=(0,)):
     argv = pyz_argv(python, pyz, command, args)
     rc, stdout, stderr = module.run_command(argv, environ_update={"LC_ALL": "C.UTF-8"})
     return rc, decode_output(command, rc, stdout, stderr, ok_codes)
+
+
+def pyz_options(pyz_required=True):
+    """The options every module takes: ``pyz`` (netbundle.pyz on the host) and ``python`` (what runs it)."""
+    pyz = {"type": "path", "required": True} if pyz_required else {"type": "path"}
+    return {"pyz": pyz, "python": {"type": "path"}}
+
+
+def python_of(params):
+    """The interpreter that runs the pyz: the ``python`` option, else the one running the module."""
+    return params["python"] or sys.executable
+
+
+def run_module(module, action):
+    """``module.exit_json`` with ``action(module, module.params)``'s result; a :class:`NetbundleRunError` becomes
+    ``module.fail_json`` with its fields."""
+    try:
+        result = action(module, module.params)
+    except NetbundleRunError as exc:
+        module.fail_json(**exc.result)
+        return
+    module.exit_json(**result)
+
+
+def current_generation(module, python, pyz, prefix):
+    """``(the prefix's list --json result, its current generation or None)``."""
+    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
+    return listing, current_of(listing)
 
 
 def check_file(path, what):

@@ -99,12 +99,13 @@ error:
   type: dict
 """
 
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     DRIFT_EXIT,
     NetbundleRunError,
+    python_of,
+    pyz_options,
     run_pyz_rc,
     trust_args,
 )
@@ -113,8 +114,7 @@ from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path", required=True),
-            python=dict(type="path"),
+            **pyz_options(),
             prefix=dict(type="path", required=True),
             bundle=dict(type="path"),
             trust=dict(type="list", elements="path", default=[]),
@@ -128,7 +128,7 @@ def main():
         argv += [params["bundle"]] + trust_args(params["trust"])
     try:
         rc, report = run_pyz_rc(
-            module, params["python"] or sys.executable, params["pyz"], "check", argv, ok_codes=(0, DRIFT_EXIT)
+            module, python_of(params), params["pyz"], "check", argv, ok_codes=(0, DRIFT_EXIT)
         )
     except NetbundleRunError as exc:
         module.fail_json(**exc.result)

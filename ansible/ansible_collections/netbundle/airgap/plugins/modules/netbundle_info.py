@@ -99,12 +99,13 @@ error:
 """
 
 import os
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
-    NetbundleRunError,
-    current_of,
+    current_generation,
+    python_of,
+    pyz_options,
+    run_module,
     run_pyz,
     trust_args,
 )
@@ -113,8 +114,7 @@ from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path", required=True),
-            python=dict(type="path"),
+            **pyz_options(),
             prefix=dict(type="path"),
             bundle=dict(type="path"),
             trust=dict(type="list", elements="path", default=[]),
@@ -122,15 +122,12 @@ def main():
         required_one_of=[("prefix", "bundle")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(changed=False, **info(module, module.params))
-    except NetbundleRunError as exc:
-        module.fail_json(**exc.result)
+    run_module(module, info)
 
 
 def info(module, params):
-    python = params["python"] or sys.executable
-    result = {}
+    python = python_of(params)
+    result = {"changed": False}
     if params["prefix"]:
         result.update(prefix_info(module, python, params["pyz"], params["prefix"]))
     if params["bundle"]:
@@ -142,8 +139,7 @@ def info(module, params):
 def prefix_info(module, python, pyz, prefix):
     if not os.path.exists(prefix) or (os.path.isdir(prefix) and not os.listdir(prefix)):
         return {"installed": False, "generations": [], "current": None, "receipt": None}
-    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
-    current = current_of(listing)
+    listing, current = current_generation(module, python, pyz, prefix)
     return {
         "installed": current is not None,
         "generations": listing["generations"],

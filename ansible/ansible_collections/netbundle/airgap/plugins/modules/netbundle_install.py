@@ -198,19 +198,20 @@ error:
 """
 
 import os
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     DEFAULT_PREFIX_ROOT,
-    NetbundleRunError,
     check_file,
     check_sha256sums,
-    current_of,
+    current_generation,
     group_args,
     is_prefix,
     package_changes,
     package_diff,
+    python_of,
+    pyz_options,
+    run_module,
     run_pyz,
     trust_args,
 )
@@ -219,8 +220,7 @@ from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path"),
-            python=dict(type="path"),
+            **pyz_options(pyz_required=False),
             bundle=dict(type="path"),
             pyz_src=dict(type="str"),
             bundle_src=dict(type="str"),
@@ -237,14 +237,11 @@ def main():
         required_one_of=[("pyz", "pyz_src"), ("bundle", "bundle_src")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**install(module, module.params))
-    except NetbundleRunError as exc:
-        module.fail_json(**exc.result)
+    run_module(module, install)
 
 
 def install(module, params):
-    python = params["python"] or sys.executable
+    python = python_of(params)
     pyz, bundle = staged(params, "pyz"), staged(params, "bundle")
     params = dict(params, pyz=pyz, bundle=bundle, sha256sums=staged(params, "sha256sums"))
     check_file(bundle, "bundle")
@@ -304,8 +301,7 @@ def default_prefix(module, python, pyz, bundle):
 def current_receipt(module, python, pyz, prefix):
     if not is_prefix(prefix):
         return None
-    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
-    current = current_of(listing)
+    current = current_generation(module, python, pyz, prefix)[1]
     return current["receipt"] if current else None
 
 

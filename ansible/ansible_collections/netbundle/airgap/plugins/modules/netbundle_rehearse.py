@@ -110,12 +110,13 @@ error:
 """
 
 import os
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     NetbundleRunError,
     group_args,
+    python_of,
+    pyz_options,
     run_pyz_rc,
     trust_args,
 )
@@ -126,8 +127,7 @@ REHEARSAL_FAILED = 23  # exit code of a rehearsal whose step failed (the report 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path", required=True),
-            python=dict(type="path"),
+            **pyz_options(),
             bundle=dict(type="path", required=True),
             report_dir=dict(type="path", required=True),
             groups=dict(type="list", elements="str", default=[]),
@@ -153,7 +153,7 @@ def main():
             os.makedirs(report_dir)
         rc, report = run_pyz_rc(
             module,
-            params["python"] or sys.executable,
+            python_of(params),
             params["pyz"],
             "rehearse",
             argv,

@@ -102,14 +102,16 @@ error:
   type: dict
 """
 
-import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import (
     NetbundleRunError,
-    current_of,
+    current_generation,
     package_diff,
+    python_of,
+    pyz_options,
     rollback_choice,
+    run_module,
     run_pyz,
 )
 
@@ -117,8 +119,7 @@ from ansible_collections.netbundle.airgap.plugins.module_utils.netbundle import 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            pyz=dict(type="path", required=True),
-            python=dict(type="path"),
+            **pyz_options(),
             prefix=dict(type="path", required=True),
             to=dict(type="int"),
             to_bundle=dict(type="str"),
@@ -126,17 +127,14 @@ def main():
         mutually_exclusive=[("to", "to_bundle")],
         supports_check_mode=True,
     )
-    try:
-        module.exit_json(**rollback(module, module.params))
-    except NetbundleRunError as exc:
-        module.fail_json(**exc.result)
+    run_module(module, rollback)
 
 
 def rollback(module, params):
-    python = params["python"] or sys.executable
+    python = python_of(params)
     pyz, prefix, to, to_bundle = params["pyz"], params["prefix"], params["to"], params["to_bundle"]
-    listing = run_pyz(module, python, pyz, "list", ["--prefix", prefix])
-    current, chosen = current_of(listing), rollback_choice(listing, to, to_bundle)
+    listing, current = current_generation(module, python, pyz, prefix)
+    chosen = rollback_choice(listing, to, to_bundle)
     if current is None or chosen is None:
         numbers = ", ".join(str(g["number"]) for g in listing.get("generations", [])) or "none"
         what = "nothing older to roll back to"
