@@ -68,8 +68,13 @@ def make_sdist(directory: Path, name: str, version: str) -> Path:
         f"{base}/{module}/__init__.py": f'__version__ = "{version}"\n',
         f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
     }
-    path = directory / f"{base}.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
+    return write_tar_gz(directory / f"{base}.tar.gz", files)
+
+
+def write_tar_gz(path: Path, files: dict[str, str], *, gzip_mtime: float | None = None) -> Path:
+    """An sdist-like ``.tar.gz`` of ``files`` (member name -> text), each 0644 with one fixed mtime; the gzip
+    header's time is ``gzip_mtime`` (0 for byte-identical archives), else now, as ``tarfile`` writes it."""
+    with gzip.GzipFile(path, "wb", mtime=gzip_mtime) as gz, tarfile.open(fileobj=gz, mode="w") as tf:
         for arcname, text in files.items():
             data = text.encode()
             info = tarfile.TarInfo(arcname)
@@ -123,12 +128,5 @@ def make_ext_sdist(directory: Path, name: str, version: str, *, new_glibc: bool)
         f"{base}/{module}/_probe.c": _PROBE_C,
         f"{base}/PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
     }
-    path = directory / f"{base}.tar.gz"
     # byte-identical for the same arguments (gzip header time 0), so a rebuild finds it in the build cache
-    with gzip.GzipFile(path, "wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tf:
-        for arcname, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(arcname)
-            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
-            tf.addfile(info, io.BytesIO(data))
-    return path
+    return write_tar_gz(directory / f"{base}.tar.gz", files, gzip_mtime=0)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from tests.support.bundles import pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
-from tests.support.wheels import make_wheel
+from tests.support.wheels import make_wheel, write_tar_gz
 
 from netbundle.bundle.pipwheel import PIP_PINS
 from netbundle.cli import cli
@@ -64,14 +64,7 @@ def make_backend_sdist(directory: Path) -> Path:
         "srcpkg-1.0/PKG-INFO": "Metadata-Version: 2.1\nName: srcpkg\nVersion: 1.0\n",
     }
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "srcpkg-1.0.tar.gz"
-    with tarfile.open(path, "w:gz") as tf:
-        for arcname, text in files.items():
-            data = text.encode()
-            info = tarfile.TarInfo(arcname)
-            info.size, info.mtime, info.mode = len(data), 1577836800, 0o644
-            tf.addfile(info, io.BytesIO(data))
-    return path
+    return write_tar_gz(directory / "srcpkg-1.0.tar.gz", files)
 
 
 def _world(tmp_path: Path, corp_url: str, constraints: str = "") -> Path:
