@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -88,6 +89,13 @@ def pinned_pips() -> Path:
     if missing:
         raise FileNotFoundError(f"{', '.join(missing)} not in {PIP_PINS_DIR}: run scripts/prepare-corpus")
     return PIP_PINS_DIR
+
+
+def member_ending(bundle: Path, suffix: str) -> bytes:
+    """The bytes of the one member of ``bundle`` whose name ends with ``suffix`` (read unverified)."""
+    with tarfile.open(bundle) as tar:
+        (member,) = [m for m in tar.getmembers() if m.name.endswith(suffix)]
+        return tar.extractfile(member).read()  # type: ignore[union-attr]
 
 
 def host_target_name() -> str:

@@ -11,13 +11,12 @@ import hashlib
 import io
 import json
 import shutil
-import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
 
 from click.testing import CliRunner
-from tests.support.bundles import pinned_pips
+from tests.support.bundles import member_ending, pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_wheel, write_tar_gz
@@ -88,12 +87,6 @@ def _build(project: Path, default_url: str, tmp_path: Path, *extra: str) -> tupl
     return result.exit_code, result.output
 
 
-def _member(bundle: Path, suffix: str) -> bytes:
-    with tarfile.open(bundle) as tar:
-        (member,) = [m for m in tar.getmembers() if m.name.endswith(suffix)]
-        return tar.extractfile(member).read()  # type: ignore[union-attr]
-
-
 def test_build_requirements_come_from_the_sources_are_recorded_and_see_no_credentials(tmp_path: Path) -> None:
     corp_dir, default_dir = tmp_path / "corp", tmp_path / "default"
     helpers = {v: make_wheel(tmp_path / "helpers", "buildhelper", v) for v in ("1.0", "2.0")}
@@ -108,13 +101,13 @@ def test_build_requirements_come_from_the_sources_are_recorded_and_see_no_creden
         assert code == 0, output
         assert default.requests == []
         assert "/simple/buildhelper/" in {path for path, _ in corp.requests}
-    manifest = json.loads(_member(tmp_path / "b.tar", "netbundle/manifest.json"))
+    manifest = json.loads(member_ending(tmp_path / "b.tar", "netbundle/manifest.json"))
     assert manifest["format_version"] == "1.1"
     (package,) = [p for p in manifest["packages"] if p["name"] == "srcpkg"]
     build = package["artifacts"][0]["origin"]["build"]
     sha = hashlib.sha256(helpers["2.0"].read_bytes()).hexdigest()
     assert build["requirements"] == [f"buildhelper==2.0 sha256:{sha}"]
-    wheel = zipfile.ZipFile(io.BytesIO(_member(tmp_path / "b.tar", "srcpkg-1.0-py3-none-any.whl")))
+    wheel = zipfile.ZipFile(io.BytesIO(member_ending(tmp_path / "b.tar", "srcpkg-1.0-py3-none-any.whl")))
     seen = wheel.read("srcpkg/env.json").decode()
     assert PASSWORD not in seen
     assert not any(k.startswith(("POETRY_HTTP_BASIC_", "PIP_")) for k in json.loads(seen))
@@ -139,7 +132,7 @@ def test_a_build_constraints_file_pins_the_build_requirements(tmp_path: Path) ->
         (project / "build-constraints.txt").write_text("buildhelper==1.0\n")
         code, output = _build(project, default.url, tmp_path)
         assert code == 0, output
-    manifest = json.loads(_member(tmp_path / "b.tar", "netbundle/manifest.json"))
+    manifest = json.loads(member_ending(tmp_path / "b.tar", "netbundle/manifest.json"))
     (package,) = [p for p in manifest["packages"] if p["name"] == "srcpkg"]
     (pin,) = package["artifacts"][0]["origin"]["build"]["requirements"]
     assert pin.startswith("buildhelper==1.0 sha256:")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.support.bundles import make_keypair, pinned_pips
+from tests.support.bundles import make_keypair, member_ending, pinned_pips
 from tests.support.projects import Pkg, write_project
 from tests.support.simple_index import serve
 from tests.support.wheels import make_sdist, make_wheel
@@ -48,12 +48,6 @@ def _build(index_url: str, project: Path, cache: Path, out: Path, key: Path, *ex
     return result.exit_code, result.output
 
 
-def _member(bundle: Path, suffix: str) -> bytes:
-    with tarfile.open(bundle) as tar:
-        (member,) = [m for m in tar.getmembers() if m.name.endswith(suffix)]
-        return tar.extractfile(member).read()  # type: ignore[union-attr]
-
-
 def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
     index_files: Path, tmp_path: Path
 ) -> None:
@@ -83,10 +77,10 @@ def test_unchanged_sources_reuse_the_cached_build_and_a_change_rebuilds(
         code, output = _build(index.url, project, cache, tmp_path / "three.tar", key)
         assert code == 0, output
     assert len(list((cache / "project").iterdir())) == 2
-    old, new = (_member(tmp_path / n, "/demo-1.0.0-py3-none-any.whl") for n in ("one.tar", "three.tar"))
+    old, new = (member_ending(tmp_path / n, "/demo-1.0.0-py3-none-any.whl") for n in ("one.tar", "three.tar"))
     assert hashlib.sha256(old).digest() != hashlib.sha256(new).digest()
     # the project's own build requirements are recorded too, from the one index the build may use
-    manifest = json.loads(_member(tmp_path / "one.tar", "netbundle/manifest.json"))
+    manifest = json.loads(member_ending(tmp_path / "one.tar", "netbundle/manifest.json"))
     (demo,) = [p for p in manifest["packages"] if p["name"] == "demo"]
     (setuptools,) = index_files.glob("setuptools-*.whl")
     pin = f"setuptools=={setuptools.name.split('-')[1]} sha256:{hashlib.sha256(setuptools.read_bytes()).hexdigest()}"
@@ -119,7 +113,7 @@ def test_a_failing_dependency_build_stops_the_bundle_and_leaves_no_staging(
 
 
 def _build_requirements(bundle: Path) -> dict[str, list[str]]:
-    manifest = json.loads(_member(bundle, "netbundle/manifest.json"))
+    manifest = json.loads(member_ending(bundle, "netbundle/manifest.json"))
     return {
         p["name"]: p["artifacts"][0]["origin"]["build"]["requirements"]
         for p in manifest["packages"]
