@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CORPUS, ROOT, header, write_result
 from install_vs_pip import build_sample
 from tests.support.bundles import make_keypair
+from tests.support.serving import read_ready_object
 from tests.support.simple_index import serve as corpus_index
 
 from netbundle.format.manifest import Manifest, parse_manifest
@@ -72,11 +73,7 @@ def start_server(bundle: Path, pub: Path, work: Path) -> tuple[subprocess.Popen[
     log = (work / "serve.log").open("w")
     server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True, env=env)
     assert server.stdout is not None
-    text = ""
-    for line in server.stdout:
-        text += line
-        if line.startswith("}"):
-            break
+    text = read_ready_object(server.stdout)
     if not text:
         raise SystemExit(f"serve did not start: {(work / 'serve.log').read_text()}")
     return server, json.loads(text)

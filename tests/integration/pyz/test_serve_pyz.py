@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.serving import read_ready_object
 
 from netbundle.format.tar import read_unverified
 
@@ -37,11 +38,7 @@ def test_the_pyz_serves_a_verified_bundle(pyz: BuiltPyz, tmp_path: Path, which: 
         server = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=env)
     try:
         assert server.stdout is not None
-        text = ""
-        for line in server.stdout:
-            text += line
-            if line.startswith("}"):
-                break
+        text = read_ready_object(server.stdout)
         assert text, (tmp_path / "stderr").read_text()
         info = json.loads(text)
         assert info["signers"] == [pyz.key.public.key_id_hex]

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from tests.support.bundles import KeyPair
 from tests.support.schemas import assert_valid
+from tests.support.serving import read_ready_object
 
 from netbundle.format.trust import load_trust
 from netbundle.runtime.serve import ServeInfo, ServeRequest, serve
@@ -110,11 +111,7 @@ def child(argv: Sequence[str], tmp: Path) -> Iterator[Child]:
         process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, text=True, env=child_env(tmp))
     try:
         assert process.stdout is not None
-        text = ""
-        for line in process.stdout:
-            text += line
-            if line.startswith("}"):
-                break
+        text = read_ready_object(process.stdout)
         if not text:
             process.wait(timeout=30)
             pytest.fail(f"serve exited {process.returncode} before it was ready: {stderr.read_text()}")
