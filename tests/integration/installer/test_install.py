@@ -264,25 +264,31 @@ def test_a_link_planted_in_logs_is_not_written_through(
     assert "pip" in log.read_text()
 
 
+#: A child program: install(BUNDLE, PREFIX, TRUST) and print an error's exit code, message and hint (tmpfs tests).
+INSTALL_PRINTING_ERRORS = (
+    "import sys\n"
+    "from netbundle.errors import NetbundleError\n"
+    "from netbundle.format.trust import load_trust\n"
+    "from netbundle.runtime.install import install\n"
+    "try:\n"
+    "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
+    "except NetbundleError as exc:\n"
+    "    print(exc.exit_code, exc, '|', exc.hint)\n"
+)
+
+
 def test_a_full_disk_while_staging_is_an_install_error_not_a_damaged_bundle(
     tmp_path: Path, bundle: MakeBundle, release_key: KeyPair
 ) -> None:
     from tests.support.mountns import run_on_tmpfs
 
     path = bundle()  # carries the real pip wheel (about 2 MB): more than the 512 kB file system holds
-    code = (
-        "import sys\n"
-        "from netbundle.errors import NetbundleError\n"
-        "from netbundle.format.trust import load_trust\n"
-        "from netbundle.runtime.install import install\n"
-        "try:\n"
-        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
-        "except NetbundleError as exc:\n"
-        "    print(exc.exit_code, exc, '|', exc.hint)\n"
-    )
     small = tmp_path / "small"
     done = run_on_tmpfs(
-        small, code, options="size=512k", argv=(str(path), str(small / "p"), str(release_key.pub_path))
+        small,
+        INSTALL_PRINTING_ERRORS,
+        options="size=512k",
+        argv=(str(path), str(small / "p"), str(release_key.pub_path)),
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("20 cannot stage "), done.stdout
@@ -327,19 +333,9 @@ def test_a_full_disk_during_the_install_is_exit_20_with_where_to_free_space(
 ) -> None:
     from tests.support.mountns import run_on_tmpfs
 
-    code = (
-        "import sys\n"
-        "from netbundle.errors import NetbundleError\n"
-        "from netbundle.format.trust import load_trust\n"
-        "from netbundle.runtime.install import install\n"
-        "try:\n"
-        "    install(sys.argv[1], sys.argv[2], load_trust(sys.argv[3]))\n"
-        "except NetbundleError as exc:\n"
-        "    print(exc.exit_code, exc, '|', exc.hint)\n"
-    )
     disk = tmp_path / "disk"
     argv = (str(bundle()), str(disk / "p"), str(release_key.pub_path))
-    done = run_on_tmpfs(disk, code, options=f"size={size}", argv=argv)
+    done = run_on_tmpfs(disk, INSTALL_PRINTING_ERRORS, options=f"size={size}", argv=argv)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("20 "), done.stdout
     assert "No space left on device" in done.stdout
