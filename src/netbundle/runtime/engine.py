@@ -82,7 +82,7 @@ class EngineReport:
 def plan_jobs(
     bundle: VerifiedBundle, target: TargetEntry, groups: Sequence[str], host: HostInfo, compile_bytecode: bool
 ) -> List[WheelJob]:
-    """The wheels of the chosen groups' locks that fit this host, biggest first (they bound the wall time)."""
+    """The wheels of the chosen groups' locks that fit this host (:func:`install_wheels` orders them by work)."""
     pins = []
     for group in groups:
         member = target.locks[group]
@@ -90,8 +90,7 @@ def plan_jobs(
         pins.extend(parse_lock(text, member))
     choices = choose_wheels(merge_pins(pins, host.marker_environment), bundle.manifest, host.tags)
     metadata = {"INSTALLER": INSTALLER_NAME, "REQUESTED": ""}
-    jobs = [WheelJob(bundle.member_path(c.member), c.name, compile_bytecode, metadata) for c in choices]
-    return sorted(jobs, key=lambda job: -job.path.stat().st_size)
+    return [WheelJob(bundle.member_path(c.member), c.name, compile_bytecode, metadata) for c in choices]
 
 
 def pip_job(bundle: VerifiedBundle) -> Optional[WheelJob]:
