@@ -38,7 +38,7 @@ def test_a_job_line_round_trips() -> None:
     original = Job(
         "/w/a.whl", {"purelib": "/p"}, "/v/bin/python", {"INSTALLER": "x\n"}, True, ("/p/b", "/p/a")
     )
-    again = Job.from_line(original.to_line())
+    again = unpacker.parse_job(original.to_line())
     assert again == Job(
         "/w/a.whl", {"purelib": "/p"}, "/v/bin/python", {"INSTALLER": "x\n"}, True, ("/p/a", "/p/b")
     )

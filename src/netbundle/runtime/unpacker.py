@@ -96,10 +96,6 @@ class Job:
             skip=tuple(data["skip"]),
         )
 
-    @classmethod
-    def from_line(cls, line: str) -> Job:
-        return cls.from_data(json.loads(line))
-
 
 @dataclass(frozen=True)
 class CompileJob:
