@@ -105,8 +105,8 @@ class KeyFile:
 
     path: Path
     text: str
+    #: None exactly when the key is not encrypted
     password: str | None
-    encrypted: bool
 
 
 def load_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_ENV) -> list[SecretKey]:
@@ -159,12 +159,11 @@ def read_signing_keys(specs: Sequence[Path | str], password_env: str = PASSWORD_
         except (OSError, UnicodeDecodeError) as exc:
             raise InputError(f"cannot read secret key {path}: {exc}") from None
         password = None
-        encrypted = is_encrypted(text, str(path))
-        if encrypted:
+        if is_encrypted(text, str(path)):
             password = password_from_env(variable)
             if password is None:
                 password = _ask(f"Password for {path}", variable, confirm=False)
-        files.append(KeyFile(path, text, password, encrypted))
+        files.append(KeyFile(path, text, password))
     return files
 
 
@@ -177,7 +176,7 @@ def unlock_signing_keys(files: Sequence[KeyFile], *, show: bool) -> list[SecretK
 
     keys: list[SecretKey] = []
     for file in files:
-        if file.encrypted and show:
+        if file.password is not None and show:
             with step(f"unlocking {file.path} (scrypt)"):
                 key = parse_secret_key(file.text, password=file.password, where=str(file.path))
         else:
