@@ -208,13 +208,6 @@ def _read_metadata(archive: zipfile.ZipFile, names: List[str], leaf: str) -> str
     return ""
 
 
-def check_bundle_wheels(bundle: VerifiedBundle) -> None:
-    """:func:`check_wheel` on every wheel of a verified, staged bundle (the pip wheel in ``tools/`` too)."""
-    for entry in bundle.manifest.files:
-        if entry.path.endswith(".whl"):
-            check_wheel(bundle.member_path(entry.path), entry.path)
-
-
 def install_wheels(manifest: Manifest, target: str) -> List[str]:
     """The wheels an install of ``target`` can write: the files the manifest assigns to it (pip sees only those;
     verification checked that the target's locks pin nothing else; a member elsewhere with a pinned hash
